@@ -1,0 +1,7 @@
+//! Herald's domain: pure types and rules, no I/O and no async.
+//!
+//! Values here are parsed once at the edge (`parse` constructors) and trusted after.
+
+pub mod clock;
+pub mod mid;
+pub mod scope;
