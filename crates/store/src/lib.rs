@@ -1,1 +1,59 @@
+//! Herald's persistence.
+//!
+//! One [`Store`] trait, assembled from one trait per area (accounts, packages, ...), and one
+//! implementation, [`SqlStore`], that runs the same SQL on SQLite and PostgreSQL through
+//! sqlx's `Any` driver. Backend differences (migrations, locking, transaction start) are
+//! decided here, from the URL scheme, and nowhere else in Herald.
+//!
+//! Timestamps are stored as Unix milliseconds; the caller passes "now" in, so the clock
+//! stays injectable.
 
+mod accounts;
+mod backend;
+mod error;
+mod migrate;
+mod packages;
+mod settings;
+mod throttle;
+mod timestamp;
+mod tokens;
+
+use std::sync::Arc;
+
+pub use accounts::{Account, AccountStore};
+pub use backend::{Backend, SqlStore};
+pub use error::StoreError;
+pub use packages::{NewPackage, Package, PackageStore};
+pub use settings::SettingStore;
+pub use throttle::{ThrottleStore, ThrottleWindow};
+pub use tokens::{NewToken, TokenGrant, TokenStore};
+
+/// Everything Herald keeps. Handlers and the engine see only this trait.
+#[async_trait::async_trait]
+pub trait Store:
+    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
+{
+    /// Which backend this is (for logs and readiness output only).
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database can be reached.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the database named by `url` (`sqlite://PATH` or `postgres://…`), applies pending
+/// migrations and returns the store.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore::open(url).await?))
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! Choosing and opening a backend from its URL.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::{StoreError, migrate};
+
+/// The database engine behind a [`SqlStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (WAL mode): the single-node default.
+    Sqlite,
+    /// A PostgreSQL server: for several nodes.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme; anything else is refused.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl(redact(url))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The store: one connection pool and the backend it talks to.
+pub struct SqlStore {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+impl SqlStore {
+    /// Opens the database and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let pool = match backend {
+            Backend::Sqlite => open_sqlite(url).await?,
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
+        };
+        let store = SqlStore { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// The statement that starts a write transaction. On SQLite a deferred transaction that
+    /// later writes can fail with SQLITE_BUSY instead of waiting; IMMEDIATE takes the write
+    /// lock up front and waits for it (busy timeout).
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+}
+
+async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|err| {
+            StoreError::Migration(format!("cannot create {}: {err}", parent.display()))
+        })?;
+    }
+    let url = if url.contains('?') {
+        url.to_owned()
+    } else {
+        format!("{url}?mode=rwc")
+    };
+    // Check the URL parses as SQLite before handing it to the pool, for a clear error.
+    sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    // WAL is a property of the database file: set once, it stays.
+    pool.execute("PRAGMA journal_mode = WAL").await?;
+    Ok(pool)
+}
+
+/// The URL without its password, fit for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_is_chosen_by_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+        assert!(Backend::from_url("herald.db").is_err());
+    }
+
+    #[test]
+    fn a_refused_url_does_not_reveal_its_password() {
+        let err = Backend::from_url("mysql://user:hunter2@host/db").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
