@@ -16,7 +16,8 @@ pub struct ThrottleWindow {
 
 #[async_trait::async_trait]
 pub trait ThrottleStore {
-    /// Counts one failure for `key`. A window older than `window` starts over at one.
+    /// Counts one failure for `key`. A window older than `window` starts over at one;
+    /// windows older than twice `window` are deleted.
     async fn record_auth_failure(
         &self,
         key: &str,
@@ -35,6 +36,11 @@ impl ThrottleStore for SqlStore {
         now: OffsetDateTime,
         window: Duration,
     ) -> Result<ThrottleWindow, StoreError> {
+        // Windows long over are of no use to anyone: forget them.
+        sqlx::query("DELETE FROM auth_failures WHERE window_start < $1")
+            .bind(to_millis(now - window * 2))
+            .execute(&self.pool)
+            .await?;
         // Both CASEs read the row as it was before this update (SQL semantics on both
         // backends), so they agree on whether the window has expired.
         let row = sqlx::query(

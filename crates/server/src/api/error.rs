@@ -1,0 +1,94 @@
+//! The one error shape of Herald's REST routes, and the guarantee that every response is
+//! JSON. (The token endpoint speaks OAuth's error shape instead: see `token.rs`; the Send
+//! API reports business errors inside a 200: see its module.)
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use herald_domain::scope::Scope;
+use serde_json::json;
+
+/// Where error bodies point clients, as Marketing Cloud's do.
+pub const DOCUMENTATION: &str =
+    "https://developer.salesforce.com/docs/marketing/marketing-cloud/guide/error-handling.html";
+
+/// An error answered with `{"message","errorcode","documentation"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid bearer token: 401 with `WWW-Authenticate`.
+    #[error("Not Authorized")]
+    NotAuthorized,
+    /// A valid token without the scope a route needs.
+    #[error("Insufficient Privileges")]
+    InsufficientPrivileges { needs_one_of: &'static [Scope] },
+    /// Something went wrong inside Herald; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<herald_store::StoreError> for ApiError {
+    fn from(err: herald_store::StoreError) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+/// A standard error body.
+pub fn error_body(status: StatusCode, errorcode: u32, message: &str) -> Response<Body> {
+    let body = json!({"message": message, "errorcode": errorcode, "documentation": DOCUMENTATION});
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response<Body> {
+        match self {
+            ApiError::NotAuthorized => {
+                let mut response = error_body(StatusCode::UNAUTHORIZED, 0, "Not Authorized");
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                response
+            }
+            ApiError::InsufficientPrivileges { needs_one_of } => {
+                let names: Vec<&str> = needs_one_of.iter().map(|s| s.name()).collect();
+                let message = format!(
+                    "Insufficient Privileges: this request needs one of these scopes: {}",
+                    names.join(", ")
+                );
+                error_body(StatusCode::FORBIDDEN, 20002, &message)
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "internal error");
+                error_body(StatusCode::INTERNAL_SERVER_ERROR, 0, "Internal Server Error")
+            }
+        }
+    }
+}
+
+/// Turns any error response that is not JSON (a 404 for an unknown path, a 405, a 413
+/// from the body limit) into the standard JSON error body: clients parse every response.
+pub async fn ensure_json(response: Response<Body>) -> Response<Body> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() && !status.is_server_error() || is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::NOT_FOUND => "Not Found: no such route".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "Method Not Allowed on this route".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large".to_owned(),
+        other => other.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let mut json = error_body(status, u32::from(status.as_u16()), &message);
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
+}

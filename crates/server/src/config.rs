@@ -1,0 +1,296 @@
+//! Typed configuration: defaults, then an optional `herald.toml`, then `HERALD_*`
+//! environment variables. Validated once at boot; every problem names its key and source.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+/// A value that must never be printed (database URLs may carry passwords).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Herald's whole configuration, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `listen`: the address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `data_dir`: where the embedded database (and later, captured mail) lives.
+    pub data_dir: PathBuf,
+    /// `database_url`: `sqlite://PATH` or `postgres://…`.
+    pub database_url: Secret,
+    /// `public_url`: the base URL clients and recipients see, without a trailing slash.
+    pub public_url: Url,
+    /// `max_body_bytes`: the largest request body accepted.
+    pub max_body_bytes: usize,
+    /// `token_failures_per_client`: failed token requests per client id per window.
+    pub token_failures_per_client: i64,
+    /// `token_failures_per_address`: failed token requests per source address per window.
+    pub token_failures_per_address: i64,
+    /// `token_failure_window_secs`: the throttling window.
+    pub token_failure_window_secs: i64,
+    /// `log`: a tracing filter such as `info` or `herald=debug,info`.
+    pub log: String,
+    /// `log_format`: `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+/// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
+pub const KEYS: [&str; 10] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "max_body_bytes",
+    "token_failures_per_client",
+    "token_failures_per_address",
+    "token_failure_window_secs",
+    "log",
+    "log_format",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("{key} ({origin}): {reason}")]
+    Invalid {
+        key: String,
+        origin: String,
+        reason: String,
+    },
+}
+
+/// Raw values by key, each with where it came from.
+#[derive(Default)]
+struct Sources(BTreeMap<&'static str, (String, String)>);
+
+impl Config {
+    /// Loads from `HERALD_CONFIG` (or `./herald.toml` when present) and the process environment.
+    pub fn load() -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = match env.get("HERALD_CONFIG") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => Some(PathBuf::from("herald.toml")).filter(|p| p.exists()),
+        };
+        Config::from_sources(file.as_deref(), &env)
+    }
+
+    /// Builds a configuration from an optional TOML file and an environment map.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut sources = Sources::default();
+        if let Some(path) = file {
+            sources.read_file(path)?;
+        }
+        for key in KEYS {
+            let var = format!("HERALD_{}", key.to_uppercase());
+            if let Some(value) = env.get(&var) {
+                sources.0.insert(key, (value.clone(), format!("environment {var}")));
+            }
+        }
+        sources.build()
+    }
+}
+
+impl Sources {
+    fn read_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let file_error = |reason: String| ConfigError::File {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| file_error(err.to_string()))?;
+        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| file_error(err.to_string()))?;
+        for (name, value) in table {
+            let key = KEYS.into_iter().find(|k| *k == name).ok_or_else(|| {
+                file_error(format!("unknown key {name:?}; known keys: {}", KEYS.join(", ")))
+            })?;
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                other => return Err(file_error(format!("{name}: expected a string or a number, got {other}"))),
+            };
+            self.0.insert(key, (value, format!("file {}", path.display())));
+        }
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<&(String, String)> {
+        self.0.get(key)
+    }
+
+    fn parse<T>(&self, key: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some((value, source)) => parse(value.trim()).map_err(|reason| ConfigError::Invalid {
+                key: key.to_owned(),
+                origin: source.clone(),
+                reason,
+            }),
+        }
+    }
+
+    fn build(self) -> Result<Config, ConfigError> {
+        let listen = self.parse("listen", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
+            v.parse().map_err(|_| format!("{v:?} is not a socket address such as 127.0.0.1:8080"))
+        })?;
+        let data_dir = self.parse("data_dir", PathBuf::from("herald-data"), |v| {
+            if v.is_empty() { Err("must not be empty".into()) } else { Ok(PathBuf::from(v)) }
+        })?;
+        let default_db = format!("sqlite://{}", data_dir.join("herald.db").display());
+        let database_url = self.parse("database_url", default_db, |v| {
+            herald_store::Backend::from_url(v).map(|_| v.to_owned()).map_err(|err| err.to_string())
+        })?;
+        let public_url = self.parse("public_url", default_public_url(listen), parse_public_url)?;
+        let max_body_bytes = self.parse("max_body_bytes", 4 * 1024 * 1024, |v| positive(v).map(|n| n as usize))?;
+        let token_failures_per_client = self.parse("token_failures_per_client", 10, positive)?;
+        let token_failures_per_address = self.parse("token_failures_per_address", 50, positive)?;
+        let token_failure_window_secs = self.parse("token_failure_window_secs", 300, positive)?;
+        let log = self.parse("log", "info".to_owned(), |v| {
+            tracing_subscriber::EnvFilter::try_new(v).map(|_| v.to_owned()).map_err(|err| err.to_string())
+        })?;
+        let log_format = self.parse("log_format", LogFormat::Text, |v| match v {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{v:?} is not one of: text, json")),
+        })?;
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url: Secret(database_url),
+            public_url,
+            max_body_bytes,
+            token_failures_per_client,
+            token_failures_per_address,
+            token_failure_window_secs,
+            log,
+            log_format,
+        })
+    }
+}
+
+fn positive(v: &str) -> Result<i64, String> {
+    match v.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{v:?} is not a positive whole number")),
+    }
+}
+
+fn default_public_url(listen: SocketAddr) -> Url {
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Url::parse(&format!("http://{host}:{}", listen.port())).expect("a socket address makes a URL")
+}
+
+fn parse_public_url(v: &str) -> Result<Url, String> {
+    let url = Url::parse(v.trim_end_matches('/')).map_err(|err| format!("{v:?} is not a URL: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{v:?} must be an http:// or https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{v:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+impl Config {
+    /// The public base URL with exactly one trailing slash, as token responses give it.
+    pub fn public_base(&self) -> String {
+        format!("{}/", self.public_url.as_str().trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_server() {
+        let config = Config::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url.expose(), "sqlite://herald-data/herald.db");
+        assert_eq!(config.public_base(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = herald_test_support::temp_dir("herald-config");
+        let file = dir.join("herald.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1000\n").unwrap();
+        let config =
+            Config::from_sources(Some(&file), &env(&[("HERALD_LISTEN", "127.0.0.1:9001")])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(config.max_body_bytes, 1000);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_source() {
+        let err = Config::from_sources(None, &env(&[("HERALD_LISTEN", "localhost")])).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("listen") && message.contains("HERALD_LISTEN"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_file_key_is_refused_with_the_known_ones() {
+        let dir = herald_test_support::temp_dir("herald-config");
+        let file = dir.join("herald.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let message = Config::from_sources(Some(&file), &env(&[])).unwrap_err().to_string();
+        assert!(message.contains("lisen") && message.contains("listen"), "{message}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_debug_output_or_errors() {
+        let config = Config::from_sources(
+            None,
+            &env(&[("HERALD_DATABASE_URL", "postgres://u:hunter2@db/herald")]),
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let err = Config::from_sources(None, &env(&[("HERALD_DATABASE_URL", "mysql://u:hunter2@db/x")]))
+            .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn the_public_url_must_be_http_without_a_query() {
+        for bad in ["ftp://x", "http://x/?a=1", "not a url"] {
+            assert!(Config::from_sources(None, &env(&[("HERALD_PUBLIC_URL", bad)])).is_err(), "{bad}");
+        }
+        let config =
+            Config::from_sources(None, &env(&[("HERALD_PUBLIC_URL", "https://mail.example.com/herald/")])).unwrap();
+        assert_eq!(config.public_base(), "https://mail.example.com/herald/");
+    }
+}

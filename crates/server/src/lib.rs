@@ -1,0 +1,12 @@
+//! Herald's server: configuration, the HTTP API, authentication, and the command line.
+//! The binary (`main.rs`) only parses arguments and calls [`cli::run`].
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod packages;
+pub mod state;
+pub mod telemetry;
