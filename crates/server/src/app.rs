@@ -36,7 +36,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     // Path rewriting must happen before routing, so it wraps the whole router.
-    let app = MapRequestLayer::new(api::collapse_slashes::<axum::body::Body>).layer(api::router(state));
+    let app =
+        MapRequestLayer::new(api::collapse_slashes::<axum::body::Body>).layer(api::router(state));
     axum::serve(
         listener,
         ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),

@@ -15,7 +15,11 @@ use crate::state::AppState;
 use crate::{app, demo, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(name = "herald", version, about = "A self-hosted email send engine speaking the Marketing Cloud Send API")]
+#[command(
+    name = "herald",
+    version,
+    about = "A self-hosted email send engine speaking the Marketing Cloud Send API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -97,9 +101,9 @@ async fn serve(state: AppState, demo: bool) -> anyhow::Result<()> {
         demo::seed_and_print(&state).await?;
     }
     let listen = state.config.listen;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} (set HERALD_LISTEN to another address)"))?;
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen} (set HERALD_LISTEN to another address)")
+    })?;
     tracing::info!(%listen, database = state.store.backend().name(), public_url = %state.config.public_url, "Herald is serving");
     app::serve(listener, state, app::shutdown_signal()).await
 }
@@ -110,7 +114,10 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
             if name.trim().is_empty() {
                 bail!("an account needs a name");
             }
-            let account = state.store.create_account(name.trim(), state.clock.now()).await?;
+            let account = state
+                .store
+                .create_account(name.trim(), state.clock.now())
+                .await?;
             if json {
                 println!("{}", serde_json::json!({"account_id": account.mid}));
             } else {
@@ -138,15 +145,31 @@ async fn account(state: &AppState, command: AccountCommand) -> anyhow::Result<()
 
 async fn package(state: &AppState, command: PackageCommand) -> anyhow::Result<()> {
     match command {
-        PackageCommand::Create { name, mid, scopes, json } => {
+        PackageCommand::Create {
+            name,
+            mid,
+            scopes,
+            json,
+        } => {
             let mid = match mid {
                 Some(text) => Mid::parse(&text)?,
-                None => state.store.list_accounts().await?.first().context("no account exists")?.mid,
+                None => {
+                    state
+                        .store
+                        .list_accounts()
+                        .await?
+                        .first()
+                        .context("no account exists")?
+                        .mid
+                }
             };
             let scopes = match scopes {
                 Some(text) => {
                     let parsed = ScopeSet::parse(&text).with_context(|| {
-                        let known: Vec<&str> = herald_domain::scope::Scope::ALL.iter().map(|s| s.name()).collect();
+                        let known: Vec<&str> = herald_domain::scope::Scope::ALL
+                            .iter()
+                            .map(|s| s.name())
+                            .collect();
                         format!("known scopes: {}", known.join(" "))
                     })?;
                     if parsed.is_empty() {
@@ -156,7 +179,14 @@ async fn package(state: &AppState, command: PackageCommand) -> anyhow::Result<()
                 }
                 None => ScopeSet::all(),
             };
-            let created = create_package(state.store.as_ref(), state.clock.as_ref(), &name, mid, scopes).await?;
+            let created = create_package(
+                state.store.as_ref(),
+                state.clock.as_ref(),
+                &name,
+                mid,
+                scopes,
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string(&created)?);
             } else {
@@ -182,13 +212,21 @@ async fn package(state: &AppState, command: PackageCommand) -> anyhow::Result<()
             } else {
                 println!("{:<26} {:<11} {:<8} NAME", "CLIENT ID", "MID", "STATUS");
                 for p in packages {
-                    let status = if p.revoked_at.is_some() { "revoked" } else { "enabled" };
+                    let status = if p.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "enabled"
+                    };
                     println!("{:<26} {:<11} {:<8} {}", p.client_id, p.mid, status, p.name);
                 }
             }
         }
         PackageCommand::Revoke { client_id } => {
-            if state.store.revoke_package(&client_id, state.clock.now()).await? {
+            if state
+                .store
+                .revoke_package(&client_id, state.clock.now())
+                .await?
+            {
                 println!("Revoked package {client_id}; its tokens no longer work.");
             } else {
                 bail!("no enabled package has client id {client_id:?}");

@@ -109,7 +109,9 @@ impl Config {
         for key in KEYS {
             let var = format!("HERALD_{}", key.to_uppercase());
             if let Some(value) = env.get(&var) {
-                sources.0.insert(key, (value.clone(), format!("environment {var}")));
+                sources
+                    .0
+                    .insert(key, (value.clone(), format!("environment {var}")));
             }
         }
         sources.build()
@@ -123,17 +125,27 @@ impl Sources {
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|err| file_error(err.to_string()))?;
-        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| file_error(err.to_string()))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|err: toml::de::Error| file_error(err.to_string()))?;
         for (name, value) in table {
             let key = KEYS.into_iter().find(|k| *k == name).ok_or_else(|| {
-                file_error(format!("unknown key {name:?}; known keys: {}", KEYS.join(", ")))
+                file_error(format!(
+                    "unknown key {name:?}; known keys: {}",
+                    KEYS.join(", ")
+                ))
             })?;
             let value = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
-                other => return Err(file_error(format!("{name}: expected a string or a number, got {other}"))),
+                other => {
+                    return Err(file_error(format!(
+                        "{name}: expected a string or a number, got {other}"
+                    )));
+                }
             };
-            self.0.insert(key, (value, format!("file {}", path.display())));
+            self.0
+                .insert(key, (value, format!("file {}", path.display())));
         }
         Ok(())
     }
@@ -142,7 +154,12 @@ impl Sources {
         self.0.get(key)
     }
 
-    fn parse<T>(&self, key: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+    fn parse<T>(
+        &self,
+        key: &'static str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
         match self.get(key) {
             None => Ok(default),
             Some((value, source)) => parse(value.trim()).map_err(|reason| ConfigError::Invalid {
@@ -155,22 +172,33 @@ impl Sources {
 
     fn build(self) -> Result<Config, ConfigError> {
         let listen = self.parse("listen", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
-            v.parse().map_err(|_| format!("{v:?} is not a socket address such as 127.0.0.1:8080"))
+            v.parse()
+                .map_err(|_| format!("{v:?} is not a socket address such as 127.0.0.1:8080"))
         })?;
         let data_dir = self.parse("data_dir", PathBuf::from("herald-data"), |v| {
-            if v.is_empty() { Err("must not be empty".into()) } else { Ok(PathBuf::from(v)) }
+            if v.is_empty() {
+                Err("must not be empty".into())
+            } else {
+                Ok(PathBuf::from(v))
+            }
         })?;
         let default_db = format!("sqlite://{}", data_dir.join("herald.db").display());
         let database_url = self.parse("database_url", default_db, |v| {
-            herald_store::Backend::from_url(v).map(|_| v.to_owned()).map_err(|err| err.to_string())
+            herald_store::Backend::from_url(v)
+                .map(|_| v.to_owned())
+                .map_err(|err| err.to_string())
         })?;
         let public_url = self.parse("public_url", default_public_url(listen), parse_public_url)?;
-        let max_body_bytes = self.parse("max_body_bytes", 4 * 1024 * 1024, |v| positive(v).map(|n| n as usize))?;
+        let max_body_bytes = self.parse("max_body_bytes", 4 * 1024 * 1024, |v| {
+            positive(v).map(|n| n as usize)
+        })?;
         let token_failures_per_client = self.parse("token_failures_per_client", 10, positive)?;
         let token_failures_per_address = self.parse("token_failures_per_address", 50, positive)?;
         let token_failure_window_secs = self.parse("token_failure_window_secs", 300, positive)?;
         let log = self.parse("log", "info".to_owned(), |v| {
-            tracing_subscriber::EnvFilter::try_new(v).map(|_| v.to_owned()).map_err(|err| err.to_string())
+            tracing_subscriber::EnvFilter::try_new(v)
+                .map(|_| v.to_owned())
+                .map_err(|err| err.to_string())
         })?;
         let log_format = self.parse("log_format", LogFormat::Text, |v| match v {
             "text" => Ok(LogFormat::Text),
@@ -209,9 +237,12 @@ fn default_public_url(listen: SocketAddr) -> Url {
 }
 
 fn parse_public_url(v: &str) -> Result<Url, String> {
-    let url = Url::parse(v.trim_end_matches('/')).map_err(|err| format!("{v:?} is not a URL: {err}"))?;
+    let url =
+        Url::parse(v.trim_end_matches('/')).map_err(|err| format!("{v:?} is not a URL: {err}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("{v:?} must be an http:// or https:// URL with a host"));
+        return Err(format!(
+            "{v:?} must be an http:// or https:// URL with a host"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{v:?} must not have a query or fragment"));
@@ -231,14 +262,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_give_a_local_sqlite_server() {
         let config = Config::from_sources(None, &env(&[])).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.database_url.expose(), "sqlite://herald-data/herald.db");
+        assert_eq!(
+            config.database_url.expose(),
+            "sqlite://herald-data/herald.db"
+        );
         assert_eq!(config.public_base(), "http://127.0.0.1:8080/");
     }
 
@@ -248,7 +285,8 @@ mod tests {
         let file = dir.join("herald.toml");
         std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1000\n").unwrap();
         let config =
-            Config::from_sources(Some(&file), &env(&[("HERALD_LISTEN", "127.0.0.1:9001")])).unwrap();
+            Config::from_sources(Some(&file), &env(&[("HERALD_LISTEN", "127.0.0.1:9001")]))
+                .unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(config.max_body_bytes, 1000);
         std::fs::remove_dir_all(dir).unwrap();
@@ -258,7 +296,10 @@ mod tests {
     fn a_bad_value_names_its_key_and_source() {
         let err = Config::from_sources(None, &env(&[("HERALD_LISTEN", "localhost")])).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("listen") && message.contains("HERALD_LISTEN"), "{message}");
+        assert!(
+            message.contains("listen") && message.contains("HERALD_LISTEN"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -266,8 +307,13 @@ mod tests {
         let dir = herald_test_support::temp_dir("herald-config");
         let file = dir.join("herald.toml");
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
-        let message = Config::from_sources(Some(&file), &env(&[])).unwrap_err().to_string();
-        assert!(message.contains("lisen") && message.contains("listen"), "{message}");
+        let message = Config::from_sources(Some(&file), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("lisen") && message.contains("listen"),
+            "{message}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -279,18 +325,27 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
-        let err = Config::from_sources(None, &env(&[("HERALD_DATABASE_URL", "mysql://u:hunter2@db/x")]))
-            .unwrap_err();
+        let err = Config::from_sources(
+            None,
+            &env(&[("HERALD_DATABASE_URL", "mysql://u:hunter2@db/x")]),
+        )
+        .unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]
     fn the_public_url_must_be_http_without_a_query() {
         for bad in ["ftp://x", "http://x/?a=1", "not a url"] {
-            assert!(Config::from_sources(None, &env(&[("HERALD_PUBLIC_URL", bad)])).is_err(), "{bad}");
+            assert!(
+                Config::from_sources(None, &env(&[("HERALD_PUBLIC_URL", bad)])).is_err(),
+                "{bad}"
+            );
         }
-        let config =
-            Config::from_sources(None, &env(&[("HERALD_PUBLIC_URL", "https://mail.example.com/herald/")])).unwrap();
+        let config = Config::from_sources(
+            None,
+            &env(&[("HERALD_PUBLIC_URL", "https://mail.example.com/herald/")]),
+        )
+        .unwrap();
         assert_eq!(config.public_base(), "https://mail.example.com/herald/");
     }
 }

@@ -20,8 +20,7 @@ pub struct Account {
 pub trait AccountStore {
     /// Creates an account with the next free MID. The first one (MID 100000001, "Herald")
     /// is created with the schema.
-    async fn create_account(&self, name: &str, now: OffsetDateTime)
-    -> Result<Account, StoreError>;
+    async fn create_account(&self, name: &str, now: OffsetDateTime) -> Result<Account, StoreError>;
     async fn get_account(&self, mid: Mid) -> Result<Option<Account>, StoreError>;
     /// All accounts, oldest first.
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
@@ -37,11 +36,7 @@ fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
 
 #[async_trait::async_trait]
 impl AccountStore for SqlStore {
-    async fn create_account(
-        &self,
-        name: &str,
-        now: OffsetDateTime,
-    ) -> Result<Account, StoreError> {
+    async fn create_account(&self, name: &str, now: OffsetDateTime) -> Result<Account, StoreError> {
         let row = sqlx::query(
             "INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING mid, name, created_at",
         )

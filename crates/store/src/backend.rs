@@ -49,7 +49,12 @@ impl SqlStore {
         let backend = Backend::from_url(url)?;
         let pool = match backend {
             Backend::Sqlite => open_sqlite(url).await?,
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?
+            }
         };
         let store = SqlStore { pool, backend };
         migrate::run(&store).await?;
@@ -72,7 +77,10 @@ async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|err| {
             StoreError::Migration(format!("cannot create {}: {err}", parent.display()))
         })?;

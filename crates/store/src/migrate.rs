@@ -15,7 +15,13 @@ struct Migration {
 
 macro_rules! sql_file {
     ($backend:literal, $file:literal) => {
-        include_str!(concat!("../../../migrations/", $backend, "/", $file, ".sql"))
+        include_str!(concat!(
+            "../../../migrations/",
+            $backend,
+            "/",
+            $file,
+            ".sql"
+        ))
     };
 }
 
@@ -91,14 +97,19 @@ async fn apply_pending(
         };
         let mut tx = sqlx::Connection::begin_with(&mut **conn, store.begin_write()).await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|err| {
-            StoreError::Migration(format!("{:04}_{}: {err}", migration.version, migration.name))
+            StoreError::Migration(format!(
+                "{:04}_{}: {err}",
+                migration.version, migration.name
+            ))
         })?;
-        sqlx::query("INSERT INTO herald_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(to_millis(time::OffsetDateTime::now_utc()))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO herald_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(to_millis(time::OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(
             version = migration.version,

@@ -54,8 +54,11 @@ pub trait PackageStore {
     async fn list_packages(&self) -> Result<Vec<Package>, StoreError>;
     /// Revokes a package and deletes its tokens. Returns false when there is no such
     /// package or it was revoked already.
-    async fn revoke_package(&self, client_id: &str, now: OffsetDateTime)
-    -> Result<bool, StoreError>;
+    async fn revoke_package(
+        &self,
+        client_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }
 
 const COLUMNS: &str = "client_id, mid, name, secret_hash, scopes, created_at, revoked_at";

@@ -70,7 +70,10 @@ async fn reopening_a_database_applies_nothing_twice(h: Harness) {
 
 async fn a_package_is_stored_with_its_scopes_and_can_be_revoked_once(h: Harness) {
     let mid = Mid::from_stored(100_000_001);
-    h.store.create_package(new_package("abc", mid)).await.unwrap();
+    h.store
+        .create_package(new_package("abc", mid))
+        .await
+        .unwrap();
     let stored = h.store.get_package("abc").await.unwrap().unwrap();
     assert_eq!(stored.mid, mid);
     assert!(stored.scopes.contains(Scope::SavedContentRead));
@@ -94,7 +97,10 @@ async fn a_package_for_an_unknown_account_is_refused(h: Harness) {
 
 async fn a_token_is_found_until_it_expires(h: Harness) {
     let mid = Mid::from_stored(100_000_001);
-    h.store.create_package(new_package("abc", mid)).await.unwrap();
+    h.store
+        .create_package(new_package("abc", mid))
+        .await
+        .unwrap();
     let expires = NOW + Duration::minutes(20);
     h.store
         .insert_token(new_token("h1", "abc", mid, expires))
@@ -110,7 +116,10 @@ async fn a_token_is_found_until_it_expires(h: Harness) {
 
 async fn tokens_die_with_their_package(h: Harness) {
     let mid = Mid::from_stored(100_000_001);
-    h.store.create_package(new_package("abc", mid)).await.unwrap();
+    h.store
+        .create_package(new_package("abc", mid))
+        .await
+        .unwrap();
     h.store
         .insert_token(new_token("h1", "abc", mid, NOW + Duration::minutes(20)))
         .await
@@ -149,7 +158,10 @@ async fn a_setting_is_written_only_once(h: Harness) {
     assert_eq!(h.store.get_setting("demo").await.unwrap(), None);
     assert!(h.store.put_setting_if_absent("demo", "1").await.unwrap());
     assert!(!h.store.put_setting_if_absent("demo", "2").await.unwrap());
-    assert_eq!(h.store.get_setting("demo").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(
+        h.store.get_setting("demo").await.unwrap().as_deref(),
+        Some("1")
+    );
 }
 
 backend_tests!(setup =>

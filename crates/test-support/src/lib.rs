@@ -173,6 +173,9 @@ mod tests {
             url_with_database("postgres://u:p@h/db?sslmode=disable", "t1"),
             "postgres://u:p@h/t1?sslmode=disable"
         );
-        assert_eq!(url_with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+        assert_eq!(
+            url_with_database("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
     }
 }

@@ -60,7 +60,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "internal error");
-                error_body(StatusCode::INTERNAL_SERVER_ERROR, 0, "Internal Server Error")
+                error_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    0,
+                    "Internal Server Error",
+                )
             }
         }
     }

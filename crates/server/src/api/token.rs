@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::error::DOCUMENTATION;
-use crate::auth::credentials::{new_access_token, token_hash, verify_against_nothing, verify_secret};
+use crate::auth::credentials::{
+    new_access_token, token_hash, verify_against_nothing, verify_secret,
+};
 use crate::auth::throttle;
 use crate::state::AppState;
 
@@ -56,6 +58,7 @@ struct TokenResponse {
 #[derive(Debug)]
 pub enum TokenError {
     InvalidRequest(String),
+    BodyTooLarge,
     UnsupportedGrantType(String),
     InvalidClient,
     InvalidScope(String),
@@ -68,6 +71,11 @@ impl IntoResponse for TokenError {
     fn into_response(self) -> Response<Body> {
         let (status, error, description) = match self {
             TokenError::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            TokenError::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "The request body is too large.".to_owned(),
+            ),
             TokenError::UnsupportedGrantType(grant) => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -101,7 +109,8 @@ impl IntoResponse for TokenError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Internal error.".to_owned())
             }
         };
-        let body = json!({"error": error, "error_description": description, "error_uri": DOCUMENTATION});
+        let body =
+            json!({"error": error, "error_description": description, "error_uri": DOCUMENTATION});
         (status, Json(body)).into_response()
     }
 }
@@ -112,15 +121,22 @@ impl From<herald_store::StoreError> for TokenError {
     }
 }
 
-fn parse_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<TokenRequest, TokenError> {
-    let body = body.map_err(|rejection| TokenError::InvalidRequest(format!("Cannot read the request body: {rejection}.")))?;
+fn parse_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<TokenRequest, TokenError> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => TokenError::BodyTooLarge,
+        _ => TokenError::InvalidRequest(format!("Cannot read the request body: {rejection}.")),
+    })?;
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        serde_urlencoded::from_bytes(&body)
-            .map_err(|err| TokenError::InvalidRequest(format!("The form body is malformed: {err}.")))
+        serde_urlencoded::from_bytes(&body).map_err(|err| {
+            TokenError::InvalidRequest(format!("The form body is malformed: {err}."))
+        })
     } else {
         serde_json::from_slice(&body).map_err(|err| {
             TokenError::InvalidRequest(format!(
@@ -132,7 +148,12 @@ fn parse_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resul
 
 /// The fields that must be present and non-empty, in the order they are reported.
 fn required(request: &TokenRequest) -> Result<(&str, &str), TokenError> {
-    let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).is_some();
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .is_some()
+    };
     let missing: Vec<&str> = [
         ("client_id", present(&request.client_id)),
         ("client_secret", present(&request.client_secret)),
@@ -141,7 +162,10 @@ fn required(request: &TokenRequest) -> Result<(&str, &str), TokenError> {
     .filter_map(|(name, ok)| (!ok).then_some(name))
     .collect();
     if !missing.is_empty() {
-        return Err(TokenError::InvalidRequest(format!("Missing required field(s): {}.", missing.join(", "))));
+        return Err(TokenError::InvalidRequest(format!(
+            "Missing required field(s): {}.",
+            missing.join(", ")
+        )));
     }
     Ok((
         request.client_id.as_deref().unwrap_or_default().trim(),
@@ -151,7 +175,9 @@ fn required(request: &TokenRequest) -> Result<(&str, &str), TokenError> {
 
 fn check_grant_type(request: &TokenRequest) -> Result<(), TokenError> {
     match request.grant_type.as_deref().map(str::trim) {
-        None | Some("") => Err(TokenError::InvalidRequest("Missing required field(s): grant_type.".into())),
+        None | Some("") => Err(TokenError::InvalidRequest(
+            "Missing required field(s): grant_type.".into(),
+        )),
         Some("client_credentials") => Ok(()),
         Some(other) => Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
@@ -188,7 +214,11 @@ fn requested_account(request: &TokenRequest, package: &Package) -> Result<Mid, T
 }
 
 /// Looks up and verifies the client; `None` when the credentials do not hold.
-async fn authenticate(state: &AppState, client_id: &str, secret: &str) -> Result<Option<Package>, TokenError> {
+async fn authenticate(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+) -> Result<Option<Package>, TokenError> {
     let package = state.store.get_package(client_id).await?;
     let secret = secret.to_owned();
     let verified = tokio::task::spawn_blocking(move || match package {
@@ -248,6 +278,8 @@ pub async fn issue_token(
     })
     .into_response();
     // RFC 6749 section 5.1: token responses must not be cached.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -93,7 +93,14 @@ mod tests {
 
     #[test]
     fn garbage_authorization_headers_carry_no_token() {
-        for value in ["", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "Bearer <script>"] {
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Basic abc",
+            "Bearer a b",
+            "Bearer <script>",
+        ] {
             assert_eq!(bearer_token(&parts(Some(value))), None, "{value:?}");
         }
         assert_eq!(bearer_token(&parts(None)), None);

@@ -41,8 +41,11 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Whether `secret` matches the stored `hash`. A malformed hash never matches.
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Spends the same time as [`verify_secret`] when there is no package to check against,
@@ -84,7 +87,10 @@ mod tests {
     fn client_ids_and_secrets_have_the_documented_shape() {
         let id = new_client_id();
         assert_eq!(id.len(), 24);
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         assert_eq!(new_client_secret().len(), 24);
         assert_ne!(new_client_secret(), new_client_secret());
     }

@@ -15,8 +15,14 @@ const MAX_KEY_CLIENT_ID: usize = 64;
 fn keys(state: &AppState, client_id: &str, address: IpAddr) -> [(String, i64); 2] {
     let client: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
     [
-        (format!("client:{client}"), state.config.token_failures_per_client),
-        (format!("address:{address}"), state.config.token_failures_per_address),
+        (
+            format!("client:{client}"),
+            state.config.token_failures_per_client,
+        ),
+        (
+            format!("address:{address}"),
+            state.config.token_failures_per_address,
+        ),
     ]
 }
 
