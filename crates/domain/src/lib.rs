@@ -4,4 +4,5 @@
 
 pub mod clock;
 pub mod mid;
+pub mod salesforce_id;
 pub mod scope;
