@@ -6,5 +6,6 @@ pub mod clock;
 pub mod email_address;
 pub mod header_text;
 pub mod mid;
+pub mod personalization;
 pub mod salesforce_id;
 pub mod scope;
