@@ -3,5 +3,9 @@
 //! Values here are parsed once at the edge (`parse` constructors) and trusted after.
 
 pub mod clock;
+pub mod email_address;
+pub mod header_text;
 pub mod mid;
+pub mod personalization;
+pub mod salesforce_id;
 pub mod scope;
