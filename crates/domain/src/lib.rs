@@ -6,6 +6,7 @@ pub mod clock;
 pub mod email_address;
 pub mod header_text;
 pub mod mid;
+pub mod paging;
 pub mod personalization;
 pub mod salesforce_id;
 pub mod scope;

@@ -22,9 +22,29 @@ pub enum ApiError {
     /// A valid token without the scope a route needs.
     #[error("Insufficient Privileges")]
     InsufficientPrivileges { needs_one_of: &'static [Scope] },
+    /// The request is malformed or invalid: 400 with an error code (10004 malformed,
+    /// 10001 wrong type, 10002 missing field, 10003 invalid value).
+    #[error("{message}")]
+    BadRequest { errorcode: u32, message: String },
+    /// The object does not exist for this account (other accounts' objects included).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state (a duplicate key, an object in use).
+    #[error("{0}")]
+    Conflict(String),
     /// Something went wrong inside Herald; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 for a value that parsed but is not acceptable (errorcode 10003).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            errorcode: 10003,
+            message: message.into(),
+        }
+    }
 }
 
 impl From<herald_store::StoreError> for ApiError {
@@ -58,6 +78,11 @@ impl IntoResponse for ApiError {
                 );
                 error_body(StatusCode::FORBIDDEN, 20002, &message)
             }
+            ApiError::BadRequest { errorcode, message } => {
+                error_body(StatusCode::BAD_REQUEST, errorcode, &message)
+            }
+            ApiError::NotFound(message) => error_body(StatusCode::NOT_FOUND, 10005, &message),
+            ApiError::Conflict(message) => error_body(StatusCode::CONFLICT, 10006, &message),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "internal error");
                 error_body(

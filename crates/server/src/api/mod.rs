@@ -2,7 +2,9 @@
 
 pub mod error;
 mod health;
+pub mod json;
 mod platform;
+pub mod query;
 mod token;
 
 use std::time::Duration;

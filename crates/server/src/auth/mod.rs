@@ -3,6 +3,7 @@
 
 pub mod bearer;
 pub mod credentials;
+pub mod requirements;
 pub mod throttle;
 
 pub use bearer::{AnyToken, Authorized, Requirement};
