@@ -8,5 +8,7 @@ pub mod header_text;
 pub mod mid;
 pub mod paging;
 pub mod personalization;
+pub mod retry;
 pub mod salesforce_id;
 pub mod scope;
+pub mod signed_link;
