@@ -8,6 +8,7 @@ pub mod header_text;
 pub mod mid;
 pub mod paging;
 pub mod personalization;
+pub mod recipient;
 pub mod retry;
 pub mod salesforce_id;
 pub mod scope;

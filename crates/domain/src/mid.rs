@@ -14,7 +14,7 @@ pub struct InvalidMid(pub String);
 
 impl Mid {
     /// Wraps a value read from storage, where it was validated on the way in.
-    pub fn from_stored(value: i64) -> Self {
+    pub const fn from_stored(value: i64) -> Self {
         Self(value)
     }
 
