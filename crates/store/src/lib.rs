@@ -24,7 +24,8 @@ use std::sync::Arc;
 pub use accounts::{Account, AccountStore};
 pub use backend::{Backend, SqlStore};
 pub use delivery::{
-    NewRecipient, Recipient, RecipientCounts, RecipientStore, Suppression, SuppressionStore,
+    CapturedMessage, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
+    RecipientStore, Suppression, SuppressionStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -42,6 +43,7 @@ pub trait Store:
     + SettingStore
     + RecipientStore
     + SuppressionStore
+    + OutboxStore
     + Send
     + Sync
 {

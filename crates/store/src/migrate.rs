@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0006_delivery"),
         postgres: sql_file!("postgres", "0006_delivery"),
     },
+    Migration {
+        version: 7,
+        name: "outbox",
+        sqlite: sql_file!("sqlite", "0007_outbox"),
+        postgres: sql_file!("postgres", "0007_outbox"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -280,3 +280,61 @@ backend_tests!(setup =>
     recipients_are_listed_per_account_in_pages,
     canceling_marks_every_unleased_pending_recipient,
 );
+
+mod outbox {
+    use super::*;
+    use herald_store::NewCapturedMessage;
+
+    fn message(recipient_id: i64, instance_id: i64) -> NewCapturedMessage {
+        NewCapturedMessage {
+            mid: MID,
+            instance_id,
+            recipient_id,
+            envelope_from: "bounces@example.com".into(),
+            rcpt_to: format!("r{recipient_id}@example.com"),
+            subject: "Hello".into(),
+            raw: b"Subject: Hello\r\n\r\nBody \xe2\x9c\x93\r\n".to_vec(),
+        }
+    }
+
+    async fn captured_messages_are_listed_newest_first_and_read_back_byte_for_byte(h: Harness) {
+        for id in 1..=3 {
+            h.store
+                .capture_message(message(id, 7 + id % 2), NOW)
+                .await
+                .unwrap();
+        }
+        h.store.capture_message(message(1, 8), NOW).await.unwrap();
+        let (total, listed) = h.store.list_captured(MID, None, page(10)).await.unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(
+            listed.iter().map(|m| m.recipient_id).collect::<Vec<_>>(),
+            [3, 2, 1]
+        );
+        assert_eq!(listed[0].size, message(3, 0).raw.len() as i64);
+        let (total, _) = h.store.list_captured(MID, Some(7), page(10)).await.unwrap();
+        assert_eq!(total, 1);
+        let raw = h
+            .store
+            .captured_raw(MID, listed[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(raw, message(3, 0).raw);
+        let other = Mid::from_stored(100_000_002);
+        assert_eq!(
+            h.store.captured_raw(other, listed[0].id).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            h.store
+                .list_captured(other, None, page(10))
+                .await
+                .unwrap()
+                .0,
+            0
+        );
+    }
+
+    backend_tests!(setup => captured_messages_are_listed_newest_first_and_read_back_byte_for_byte);
+}

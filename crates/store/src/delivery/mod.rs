@@ -1,8 +1,10 @@
-//! Delivery state: the recipients of each send instance and the per-account suppression
-//! list.
+//! Delivery state: the recipients of each send instance, the per-account suppression
+//! list, and the capture outbox.
 
+mod outbox;
 mod recipients;
 mod suppressions;
 
+pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
 pub use suppressions::{Suppression, SuppressionStore};
