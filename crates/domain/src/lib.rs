@@ -10,3 +10,4 @@ pub mod paging;
 pub mod personalization;
 pub mod salesforce_id;
 pub mod scope;
+pub mod send;
