@@ -13,6 +13,7 @@ mod backend;
 mod error;
 mod migrate;
 mod packages;
+mod send;
 mod settings;
 mod throttle;
 mod timestamp;
@@ -24,6 +25,10 @@ pub use accounts::{Account, AccountStore};
 pub use backend::{Backend, SqlStore};
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
+pub use send::{
+    DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges,
+    SendDefinitionStore, SendInstance, SendInstanceStore, SendPage,
+};
 pub use settings::SettingStore;
 pub use throttle::{ThrottleStore, ThrottleWindow};
 pub use tokens::{NewToken, TokenGrant, TokenStore};
@@ -31,7 +36,15 @@ pub use tokens::{NewToken, TokenGrant, TokenStore};
 /// Everything Herald keeps. Handlers and the engine see only this trait.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
+    AccountStore
+    + PackageStore
+    + TokenStore
+    + ThrottleStore
+    + SettingStore
+    + SendDefinitionStore
+    + SendInstanceStore
+    + Send
+    + Sync
 {
     /// Which backend this is (for logs and readiness output only).
     fn backend(&self) -> Backend;
