@@ -91,6 +91,13 @@ pub fn definition_in_use(instance_id: i64, status: InstanceStatus) -> String {
     )
 }
 
+/// An update body that carries a `Schedule`: updating never schedules.
+pub fn schedule_on_update() -> String {
+    "an update cannot carry a Schedule: schedule the definition with \
+     POST …/{definitionId}/schedule"
+        .to_owned()
+}
+
 /// A classification named by id or customer key that this MID does not have.
 pub fn classification_not_found(key: &str) -> String {
     format!(
@@ -181,6 +188,15 @@ mod tests {
             definition_in_use(70_000_001, InstanceStatus::CancelPending),
             "the definition has an instance that is Cancel Pending (InstanceId 70000001); \
              cancel it or let it finish before deleting the definition"
+        );
+    }
+
+    #[test]
+    fn an_update_with_a_schedule_points_to_the_schedule_route() {
+        assert_eq!(
+            failure(Verb::Updating, schedule_on_update()),
+            "Error updating integrated send definition: an update cannot carry a Schedule: \
+             schedule the definition with POST …/{definitionId}/schedule"
         );
     }
 

@@ -115,6 +115,11 @@ pub enum ScheduleError {
     )]
     Both,
     #[error(
+        "the schedule is given both inside Schedule and at the top level of the body: \
+         give it once"
+    )]
+    TwoPlaces,
+    #[error(
         "a commercial send classification needs AllRecipientsOptedIn true: \
          state that the audience consented, or use a transactional classification"
     )]

@@ -186,6 +186,21 @@ mod tests {
     }
 
     #[test]
+    fn the_contracts_example_id_is_refused_with_the_suffix_it_needs() {
+        // send-api.md's example body writes 00O000000000001AAA; its first 15 characters
+        // call for the suffix EAA, and Salesforce never issues an id with another one.
+        let refused = input("Report", "", "00O000000000001AAA")
+            .parse()
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .ends_with("must be \"EAA\" to match its first 15, got \"AAA\""),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn an_id_of_another_kind_of_record_is_refused() {
         let refused = input("Campaign", "", "00O000000000001")
             .parse()
