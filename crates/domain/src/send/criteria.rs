@@ -30,11 +30,11 @@ pub struct CriteriaInput {
 /// Valid search criteria. The default matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchCriteria {
-    pub operation: Operation,
+    operation: Operation,
     /// Lower-cased; `None` when absent or blank.
     name: Option<String>,
     /// `None` when absent or blank.
-    pub subscriber_list_id: Option<SalesforceId>,
+    subscriber_list_id: Option<SalesforceId>,
 }
 
 impl CriteriaInput {

@@ -29,11 +29,6 @@ impl Failure {
             message: message::failure(verb, detail),
         }
     }
-
-    /// The `Message` text.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 /// Create Definition: `{"DefinitionId","InstanceId"?,"IsError":false}`; `InstanceId`
