@@ -13,4 +13,5 @@ pub mod recipient;
 pub mod retry;
 pub mod salesforce_id;
 pub mod scope;
+pub mod send;
 pub mod signed_link;

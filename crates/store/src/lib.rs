@@ -14,6 +14,7 @@ mod delivery;
 mod error;
 mod migrate;
 mod packages;
+mod send;
 mod settings;
 mod throttle;
 mod timestamp;
@@ -29,6 +30,10 @@ pub use delivery::{
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
+pub use send::{
+    DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges,
+    SendDefinitionStore, SendInstance, SendInstanceStore, SendPage,
+};
 pub use settings::SettingStore;
 pub use throttle::{ThrottleStore, ThrottleWindow};
 pub use tokens::{NewToken, TokenGrant, TokenStore};
@@ -44,6 +49,8 @@ pub trait Store:
     + RecipientStore
     + SuppressionStore
     + OutboxStore
+    + SendDefinitionStore
+    + SendInstanceStore
     + Send
     + Sync
 {

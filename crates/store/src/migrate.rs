@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0001_foundation"),
     },
     Migration {
+        version: 5,
+        name: "send_api",
+        sqlite: sql_file!("sqlite", "0005_send_api"),
+        postgres: sql_file!("postgres", "0005_send_api"),
+    },
+    Migration {
         version: 6,
         name: "delivery",
         sqlite: sql_file!("sqlite", "0006_delivery"),

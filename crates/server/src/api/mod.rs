@@ -5,6 +5,7 @@ mod health;
 pub mod json;
 mod platform;
 pub mod query;
+pub mod send;
 mod token;
 
 use std::time::Duration;

@@ -1,0 +1,104 @@
+//! Reading and writing the columns the two send tables share.
+
+use herald_domain::mid::Mid;
+use herald_domain::send::counts::SendCounts;
+use herald_domain::send::status::InstanceStatus;
+use herald_domain::send::target::Target;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{SendDefinition, SendInstance};
+use crate::timestamp::from_millis;
+
+/// The columns [`definition`] reads.
+pub(super) const DEFINITION_COLUMNS: &str = "id, mid, external_key, name, description, \
+     email_id, send_classification_id, targets, exclusions, deduplicate_by_email, \
+     created_at, modified_at";
+
+/// The columns [`instance`] reads.
+pub(super) const INSTANCE_COLUMNS: &str = "id, mid, definition_id, status, email_id, \
+     send_classification_id, targets, exclusions, deduplicate_by_email, \
+     all_recipients_opted_in, scheduled_at, started_at, completed_at, sync_id, job_id, \
+     message, targeted, excluded, suppressed, duplicates, sent, deferred, bounced, failed, \
+     created_at, modified_at";
+
+/// Targets as stored: a JSON array.
+pub(super) fn targets_json(targets: &[Target]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(targets).map_err(|err| sqlx::Error::Encode(err.into()))
+}
+
+fn targets(row: &AnyRow, column: &str) -> Result<Vec<Target>, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|err| sqlx::Error::Decode(err.into()))
+}
+
+fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+pub(super) fn definition(row: &AnyRow) -> Result<SendDefinition, sqlx::Error> {
+    Ok(SendDefinition {
+        id: row.try_get("id")?,
+        mid: Mid::from_stored(row.try_get("mid")?),
+        external_key: row.try_get("external_key")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        email_id: row.try_get("email_id")?,
+        send_classification_id: row.try_get("send_classification_id")?,
+        targets: targets(row, "targets")?,
+        exclusions: targets(row, "exclusions")?,
+        deduplicate_by_email: flag(row, "deduplicate_by_email")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        modified_at: from_millis(row.try_get("modified_at")?),
+    })
+}
+
+pub(super) fn instance(row: &AnyRow) -> Result<SendInstance, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let optional_time = |column: &str| -> Result<_, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_millis))
+    };
+    Ok(SendInstance {
+        id: row.try_get("id")?,
+        mid: Mid::from_stored(row.try_get("mid")?),
+        definition_id: row.try_get("definition_id")?,
+        status: InstanceStatus::parse(&status).map_err(|err| sqlx::Error::Decode(err.into()))?,
+        email_id: row.try_get("email_id")?,
+        send_classification_id: row.try_get("send_classification_id")?,
+        targets: targets(row, "targets")?,
+        exclusions: targets(row, "exclusions")?,
+        deduplicate_by_email: flag(row, "deduplicate_by_email")?,
+        all_recipients_opted_in: flag(row, "all_recipients_opted_in")?,
+        scheduled_at: from_millis(row.try_get("scheduled_at")?),
+        started_at: optional_time("started_at")?,
+        completed_at: optional_time("completed_at")?,
+        sync_id: row.try_get("sync_id")?,
+        job_id: row.try_get("job_id")?,
+        message: row.try_get("message")?,
+        counts: SendCounts {
+            targeted: row.try_get("targeted")?,
+            excluded: row.try_get("excluded")?,
+            suppressed: row.try_get("suppressed")?,
+            duplicates: row.try_get("duplicates")?,
+            sent: row.try_get("sent")?,
+            deferred: row.try_get("deferred")?,
+            bounced: row.try_get("bounced")?,
+            failed: row.try_get("failed")?,
+        },
+        created_at: from_millis(row.try_get("created_at")?),
+        modified_at: from_millis(row.try_get("modified_at")?),
+    })
+}
+
+/// Booleans are stored as 0 or 1.
+pub(super) fn to_flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// `$start, $start+1, …` for `count` values bound in a row (an `IN (…)` list).
+pub(super) fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
