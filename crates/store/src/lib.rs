@@ -9,6 +9,7 @@
 //! stays injectable.
 
 mod accounts;
+mod assets;
 mod backend;
 mod error;
 mod migrate;
@@ -21,6 +22,7 @@ mod tokens;
 use std::sync::Arc;
 
 pub use accounts::{Account, AccountStore};
+pub use assets::{Asset, AssetPage, AssetStore, AssetUpdate, AssetWriteError, Email, NewAsset};
 pub use backend::{Backend, SqlStore};
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -31,7 +33,7 @@ pub use tokens::{NewToken, TokenGrant, TokenStore};
 /// Everything Herald keeps. Handlers and the engine see only this trait.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
+    AccountStore + AssetStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
 {
     /// Which backend this is (for logs and readiness output only).
     fn backend(&self) -> Backend;
