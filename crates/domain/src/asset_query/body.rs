@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::filter::operator;
-use super::order::sort;
+use super::order::{bounded, sort};
 use super::{
     AssetQuery, DEFAULT_PAGE_SIZE, FieldSelection, Filter, Literal, MAX_DEPTH, MAX_PAGE_SIZE,
     Property, QueryError, condition,
@@ -77,12 +77,16 @@ impl QueryBody {
             MAX_PAGE_SIZE,
         )?;
         let query = AssetQuery {
-            filter: self.query.map(|node| node.into_filter(0)).transpose()?,
-            sort: self
-                .sort
-                .iter()
-                .map(|key| sort(&key.property, key.direction.as_deref()))
-                .collect::<Result<_, _>>()?,
+            filter: self
+                .query
+                .map(|node| node.into_filter(0)?.bounded())
+                .transpose()?,
+            sort: bounded(
+                self.sort
+                    .iter()
+                    .map(|key| sort(&key.property, key.direction.as_deref()))
+                    .collect::<Result<_, _>>()?,
+            )?,
             page,
         };
         let fields = FieldSelection::from_names(self.fields.iter().map(String::as_str));
@@ -196,7 +200,7 @@ impl<'de> Visitor<'de> for LiteralVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asset_query::{Column, Comparison, Sort, TextMatch, Value};
+    use crate::asset_query::{Column, Comparison, MAX_VALUES, Sort, TextMatch, Value};
 
     fn body(json: &str) -> Result<(AssetQuery, FieldSelection), QueryError> {
         serde_json::from_str::<QueryBody>(json)
@@ -311,6 +315,18 @@ mod tests {
         assert!(
             err(r#"{"sort":[{"property":"name","direction":"sideways"}]}"#).contains("sideways")
         );
+    }
+
+    #[test]
+    fn a_filter_comparing_with_too_many_values_is_refused() {
+        let ids: Vec<i64> = (0..=MAX_VALUES as i64).collect();
+        let json =
+            format!(r#"{{"query":{{"property":"id","simpleOperator":"in","value":{ids:?}}}}}"#);
+        assert_eq!(body(&json).unwrap_err(), QueryError::TooLarge(MAX_VALUES));
+        let ids: Vec<i64> = (1..=MAX_VALUES as i64).collect();
+        let json =
+            format!(r#"{{"query":{{"property":"id","simpleOperator":"in","value":{ids:?}}}}}"#);
+        assert!(body(&json).is_ok());
     }
 
     #[test]

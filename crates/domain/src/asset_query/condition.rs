@@ -128,10 +128,7 @@ fn named(
     let wanted: Vec<String> = list(value)
         .into_iter()
         .map(|item| match item {
-            Literal::List(_) => Err(QueryError::Value {
-                property,
-                message: "a list cannot hold lists".into(),
-            }),
+            Literal::List(_) => Err(nested_list(property)),
             other => Ok(text(other).to_ascii_lowercase()),
         })
         .collect::<Result<_, _>>()?;

@@ -18,7 +18,7 @@ pub use body::{BodyPage, BodySort, QueryBody, QueryNode};
 pub use condition::{Literal, condition};
 pub use fields::{ASSET_FIELDS, FieldSelection};
 pub use filter::parse_filter;
-pub use order::parse_order_by;
+pub use order::{MAX_SORT_KEYS, parse_order_by};
 
 use time::OffsetDateTime;
 
@@ -191,6 +191,25 @@ pub enum Filter {
     Or(Box<Filter>, Box<Filter>),
 }
 
+impl Filter {
+    /// How many values the filter compares with.
+    fn values(&self) -> usize {
+        match self {
+            Filter::Compare { .. } | Filter::Match { .. } => 1,
+            Filter::In { values, .. } => values.len(),
+            Filter::And(left, right) | Filter::Or(left, right) => left.values() + right.values(),
+        }
+    }
+
+    /// The filter, unless it compares with more than [`MAX_VALUES`] values.
+    pub(crate) fn bounded(self) -> Result<Self, QueryError> {
+        if self.values() > MAX_VALUES {
+            return Err(QueryError::TooLarge(MAX_VALUES));
+        }
+        Ok(self)
+    }
+}
+
 /// One sort key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
@@ -228,9 +247,13 @@ pub enum QueryError {
     Shape(String),
     #[error("the filter nests more than {0} levels deep")]
     TooDeep(usize),
+    #[error("the filter compares with more than {0} values")]
+    TooLarge(usize),
     #[error(transparent)]
     Paging(#[from] PagingError),
 }
 
 /// How deep parentheses and compound operands may nest.
 pub const MAX_DEPTH: usize = 32;
+/// How many values one filter may compare with (each is a bound SQL parameter).
+pub const MAX_VALUES: usize = 1000;

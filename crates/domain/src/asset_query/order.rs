@@ -3,9 +3,13 @@
 
 use super::{Property, QueryError, Sort};
 
+/// The most sort keys one request may give.
+pub const MAX_SORT_KEYS: usize = 10;
+
 /// Parses a `$orderBy`: comma-separated `property [asc|desc]`; blank means none.
 pub fn parse_order_by(text: &str) -> Result<Vec<Sort>, QueryError> {
-    text.split(',')
+    let sort = text
+        .split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
         .map(|item| {
@@ -20,7 +24,18 @@ pub fn parse_order_by(text: &str) -> Result<Vec<Sort>, QueryError> {
             }
             sort(property, direction)
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    bounded(sort)
+}
+
+/// The sort keys, unless there are more than [`MAX_SORT_KEYS`].
+pub(super) fn bounded(sort: Vec<Sort>) -> Result<Vec<Sort>, QueryError> {
+    if sort.len() > MAX_SORT_KEYS {
+        return Err(QueryError::Shape(format!(
+            "at most {MAX_SORT_KEYS} sort keys may be given"
+        )));
+    }
+    Ok(sort)
 }
 
 /// One sort key from a property name and an optional `asc`/`desc` (any case).
@@ -75,5 +90,7 @@ mod tests {
             Err(QueryError::Direction("up".into()))
         );
         assert!(parse_order_by("name asc desc").is_err());
+        assert!(parse_order_by(&["id"; MAX_SORT_KEYS].join(",")).is_ok());
+        assert!(parse_order_by(&["id"; MAX_SORT_KEYS + 1].join(",")).is_err());
     }
 }

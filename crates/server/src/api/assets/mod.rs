@@ -16,7 +16,8 @@ use axum::{Json, Router};
 use herald_domain::asset_query::{
     AssetQuery, DEFAULT_PAGE_SIZE, FieldSelection, MAX_PAGE_SIZE, QueryBody, QueryError,
 };
-use herald_store::{Asset, AssetWriteError};
+use herald_domain::mid::Mid;
+use herald_store::{Asset, AssetUpdate, AssetWriteError};
 use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
@@ -88,15 +89,12 @@ async fn query(
     Ok(Json(wire::list(&found, query.page, &fields)))
 }
 
-async fn existing(
-    state: &AppState,
-    auth_mid: herald_domain::mid::Mid,
-    id: &str,
-) -> Result<Asset, ApiError> {
+/// The asset `id` (as the path gives it) of `mid`, or a 404.
+async fn existing(state: &AppState, mid: Mid, id: &str) -> Result<Asset, ApiError> {
     let id = asset_id(id)?;
     state
         .store
-        .get_asset(auth_mid, id)
+        .get_asset(mid, id)
         .await?
         .ok_or_else(|| not_found(id))
 }
@@ -151,11 +149,12 @@ async fn patch(
     save(&state, auth.mid, asset.id, update).await
 }
 
+/// Stores an update and answers with the asset as saved.
 async fn save(
     state: &AppState,
-    mid: herald_domain::mid::Mid,
+    mid: Mid,
     id: i64,
-    update: herald_store::AssetUpdate,
+    update: AssetUpdate,
 ) -> Result<Json<Value>, ApiError> {
     let asset = state
         .store

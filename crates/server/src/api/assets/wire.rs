@@ -5,6 +5,7 @@ use herald_domain::asset::{
     AssetStatus, AssetType, ContentError, CustomerKey, EmailContent, EmailFields,
 };
 use herald_domain::asset_query::FieldSelection;
+use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
 use herald_store::{Asset, AssetPage, AssetUpdate, NewAsset};
 use serde::Deserialize;
@@ -66,7 +67,7 @@ impl AssetBody {
     /// A new asset in `mid`. `new_uuid` names it (and keys it, when no customerKey is given).
     pub fn into_new(
         self,
-        mid: herald_domain::mid::Mid,
+        mid: Mid,
         now: OffsetDateTime,
         mut new_uuid: impl FnMut() -> String,
     ) -> Result<NewAsset, ApiError> {
@@ -341,4 +342,65 @@ pub fn list(found: &AssetPage, page: PageRequest, fields: &FieldSelection) -> Va
         "links": {},
         "items": found.items.iter().map(|asset| item(asset, fields)).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use herald_domain::asset_query::ASSET_FIELDS;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn asset() -> Asset {
+        Asset {
+            id: 10_001,
+            mid: Mid::from_stored(100_000_001),
+            customer_key: "welcome".into(),
+            object_id: "6f1c2f4e-0000-4000-8000-000000000001".into(),
+            asset_type: AssetType::HtmlEmail,
+            status: AssetStatus::Draft,
+            fields: EmailFields {
+                name: "Welcome".into(),
+                html: Some("<p>Hi</p>".into()),
+                ..EmailFields::default()
+            },
+            created_at: datetime!(2026-11-26 12:00 UTC),
+            modified_at: datetime!(2026-11-26 12:00:00.5 UTC),
+        }
+    }
+
+    #[test]
+    fn an_item_has_exactly_the_fields_that_fields_can_select() {
+        let item = item(&asset(), &FieldSelection::all());
+        let keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = ASSET_FIELDS.to_vec();
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(item["modifiedDate"], "2026-11-26T12:00:00.5Z");
+        assert!(item["views"].get("text").is_none());
+    }
+
+    #[test]
+    fn a_reference_by_id_and_name_must_agree() {
+        let both = NamedRef {
+            id: Some(208),
+            name: Some("HTMLEMAIL".into()),
+        };
+        assert_eq!(resolve::<AssetType>(&both).unwrap(), AssetType::HtmlEmail);
+        let neither = NamedRef::default();
+        assert!(matches!(
+            resolve::<AssetStatus>(&neither),
+            Err(ApiError::BadRequest {
+                errorcode: 10002,
+                ..
+            })
+        ));
+    }
 }
