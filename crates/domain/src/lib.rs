@@ -2,6 +2,8 @@
 //!
 //! Values here are parsed once at the edge (`parse` constructors) and trusted after.
 
+pub mod asset;
+pub mod asset_query;
 pub mod clock;
 pub mod content;
 pub mod email_address;

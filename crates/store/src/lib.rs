@@ -9,6 +9,7 @@
 //! stays injectable.
 
 mod accounts;
+mod assets;
 mod backend;
 mod delivery;
 mod error;
@@ -23,6 +24,7 @@ mod tokens;
 use std::sync::Arc;
 
 pub use accounts::{Account, AccountStore};
+pub use assets::{Asset, AssetPage, AssetStore, AssetUpdate, AssetWriteError, Email, NewAsset};
 pub use backend::{Backend, SqlStore};
 pub use delivery::{
     CapturedMessage, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
@@ -51,6 +53,7 @@ pub trait Store:
     + OutboxStore
     + SendDefinitionStore
     + SendInstanceStore
+    + AssetStore
     + Send
     + Sync
 {

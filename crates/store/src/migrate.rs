@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0001_foundation"),
     },
     Migration {
+        version: 2,
+        name: "assets",
+        sqlite: sql_file!("sqlite", "0002_assets"),
+        postgres: sql_file!("postgres", "0002_assets"),
+    },
+    Migration {
         version: 5,
         name: "send_api",
         sqlite: sql_file!("sqlite", "0005_send_api"),
