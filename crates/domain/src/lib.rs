@@ -2,11 +2,13 @@
 //!
 //! Values here are parsed once at the edge (`parse` constructors) and trusted after.
 
+pub mod classification;
 pub mod clock;
 pub mod email_address;
 pub mod header_text;
 pub mod mid;
 pub mod paging;
 pub mod personalization;
+pub mod relay_url;
 pub mod salesforce_id;
 pub mod scope;

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod backend;
+mod classifications;
 mod error;
 mod migrate;
 mod packages;
@@ -22,6 +23,12 @@ use std::sync::Arc;
 
 pub use accounts::{Account, AccountStore};
 pub use backend::{Backend, SqlStore};
+pub use classifications::{
+    ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,
+    DeliveryProfile, DeliveryProfileFields, DeliveryProfileStore, Kind, Listing, MetaFields,
+    ObjectMeta, PostalAddress, ProfileSummary, SendClassification, SendClassificationFields,
+    SendClassificationStore, SenderProfile, SenderProfileFields, SenderProfileStore,
+};
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
 pub use settings::SettingStore;
@@ -31,7 +38,16 @@ pub use tokens::{NewToken, TokenGrant, TokenStore};
 /// Everything Herald keeps. Handlers and the engine see only this trait.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
+    AccountStore
+    + PackageStore
+    + TokenStore
+    + ThrottleStore
+    + SettingStore
+    + SenderProfileStore
+    + DeliveryProfileStore
+    + SendClassificationStore
+    + Send
+    + Sync
 {
     /// Which backend this is (for logs and readiness output only).
     fn backend(&self) -> Backend;

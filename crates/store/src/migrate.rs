@@ -25,12 +25,20 @@ macro_rules! sql_file {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: sql_file!("sqlite", "0001_foundation"),
-    postgres: sql_file!("postgres", "0001_foundation"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: sql_file!("sqlite", "0001_foundation"),
+        postgres: sql_file!("postgres", "0001_foundation"),
+    },
+    Migration {
+        version: 3,
+        name: "classifications",
+        sqlite: sql_file!("sqlite", "0003_classifications"),
+        postgres: sql_file!("postgres", "0003_classifications"),
+    },
+];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).
 const PG_MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

@@ -1,0 +1,329 @@
+//! Delivery profiles: how a message leaves (relays, DKIM key, tracking) and what wraps its
+//! content (header, footer, the sender's postal address).
+
+use herald_domain::mid::Mid;
+use herald_domain::paging::PageRequest;
+use herald_domain::relay_url::RelayUrl;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Row};
+use time::OffsetDateTime;
+
+use super::{
+    ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable,
+    classifications_using, count, duplicate_key, id_param, key_after_update, limit_offset, meta,
+    meta_columns, new_object_id,
+};
+use crate::timestamp::to_millis;
+use crate::{SqlStore, StoreError};
+
+const KIND: Kind = Kind::DeliveryProfile;
+
+/// The sender's physical mailing address, shown in footers (`%%Member_Addr%%`,
+/// `%%Member_City%%`, …). Empty parts are empty strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostalAddress {
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+/// A stored delivery profile. Relay URLs hold their passwords: mask them before they
+/// leave Herald ([`RelayUrl::masked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryProfile {
+    pub meta: ObjectMeta,
+    /// HTML put before each HTML body; may hold personalization strings.
+    pub header_html: String,
+    /// HTML put after each HTML body; may hold personalization strings.
+    pub footer_html: String,
+    /// Text put after each text body; may hold personalization strings.
+    pub footer_text: String,
+    pub address: PostalAddress,
+    /// The relays to deliver through; empty means the server's relay (`HERALD_SMTP_RELAY`).
+    pub relays: Vec<RelayUrl>,
+    /// The DKIM key that signs messages; `None` means unsigned.
+    pub dkim_key_id: Option<String>,
+    /// Whether opens and clicks are tracked.
+    pub tracking_enabled: bool,
+}
+
+/// A delivery profile as a create or update gives it, texts already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryProfileFields {
+    pub meta: MetaFields,
+    pub header_html: String,
+    pub footer_html: String,
+    pub footer_text: String,
+    pub address: PostalAddress,
+    pub relays: Vec<RelayUrl>,
+    pub dkim_key_id: Option<String>,
+    pub tracking_enabled: bool,
+}
+
+#[async_trait::async_trait]
+pub trait DeliveryProfileStore {
+    /// One page of the account's delivery profiles, oldest first.
+    async fn list_delivery_profiles(
+        &self,
+        mid: Mid,
+        page: PageRequest,
+    ) -> Result<Listing<DeliveryProfile>, StoreError>;
+    /// The delivery profile with this id, if the account has it.
+    async fn get_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+    ) -> Result<Option<DeliveryProfile>, StoreError>;
+    /// The delivery profile `id_or_key` names: a digit string is an id, anything else a
+    /// customer key.
+    async fn find_delivery_profile(
+        &self,
+        mid: Mid,
+        id_or_key: &str,
+    ) -> Result<Option<DeliveryProfile>, StoreError>;
+    async fn create_delivery_profile(
+        &self,
+        mid: Mid,
+        fields: DeliveryProfileFields,
+        now: OffsetDateTime,
+    ) -> Result<DeliveryProfile, ClassificationError>;
+    /// Replaces every field of the profile with this id.
+    async fn update_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+        fields: DeliveryProfileFields,
+        now: OffsetDateTime,
+    ) -> Result<DeliveryProfile, ClassificationError>;
+    /// Deletes the profile with this id and returns it; refused for a default profile and
+    /// for one that a send classification uses.
+    async fn delete_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+    ) -> Result<DeliveryProfile, ClassificationError>;
+}
+
+/// The profiles of account `$1`, narrowed and ordered by `rest`.
+fn select(rest: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "SELECT {}, p.header_html, p.footer_html, p.footer_text, p.street, p.city, p.state,
+                p.postal_code, p.country, p.relays, p.dkim_key_id, p.tracking_enabled
+         FROM delivery_profiles p WHERE p.mid = $1 {rest}",
+        meta_columns("p")
+    ))
+}
+
+fn by_id(mid: Mid, id: i64) -> sqlx::query::Query<'static, Any, AnyArguments> {
+    sqlx::query(select("AND p.id = $2"))
+        .bind(mid.get())
+        .bind(id)
+}
+
+/// Relay URLs are stored one per line: a parsed URL never holds a line break.
+fn relays_column(relays: &[RelayUrl]) -> String {
+    relays
+        .iter()
+        .map(RelayUrl::expose)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn profile(row: &AnyRow) -> Result<DeliveryProfile, sqlx::Error> {
+    let relays: String = row.try_get("relays")?;
+    Ok(DeliveryProfile {
+        meta: meta(row)?,
+        header_html: row.try_get("header_html")?,
+        footer_html: row.try_get("footer_html")?,
+        footer_text: row.try_get("footer_text")?,
+        address: PostalAddress {
+            street: row.try_get("street")?,
+            city: row.try_get("city")?,
+            state: row.try_get("state")?,
+            postal_code: row.try_get("postal_code")?,
+            country: row.try_get("country")?,
+        },
+        relays: relays
+            .lines()
+            .map(|line| RelayUrl::parse(line).map_err(|err| sqlx::Error::Decode(err.into())))
+            .collect::<Result<_, _>>()?,
+        dkim_key_id: row.try_get("dkim_key_id")?,
+        tracking_enabled: row.try_get::<i64, _>("tracking_enabled")? != 0,
+    })
+}
+
+fn not_found(id: i64) -> ClassificationError {
+    ClassificationError::NotFound {
+        kind: KIND,
+        reference: id.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl DeliveryProfileStore for SqlStore {
+    async fn list_delivery_profiles(
+        &self,
+        mid: Mid,
+        page: PageRequest,
+    ) -> Result<Listing<DeliveryProfile>, StoreError> {
+        let total = count(self, KIND, mid).await?;
+        let (limit, offset) = limit_offset(page);
+        let rows = sqlx::query(select("ORDER BY p.id LIMIT $2 OFFSET $3"))
+            .bind(mid.get())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Listing {
+            total,
+            items: rows.iter().map(profile).collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn get_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+    ) -> Result<Option<DeliveryProfile>, StoreError> {
+        let row = by_id(mid, id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(profile).transpose()?)
+    }
+
+    async fn find_delivery_profile(
+        &self,
+        mid: Mid,
+        id_or_key: &str,
+    ) -> Result<Option<DeliveryProfile>, StoreError> {
+        let row = sqlx::query(select("AND (p.id = $2 OR p.customer_key = $3)"))
+            .bind(mid.get())
+            .bind(id_param(id_or_key))
+            .bind(id_or_key.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(profile).transpose()?)
+    }
+
+    async fn create_delivery_profile(
+        &self,
+        mid: Mid,
+        fields: DeliveryProfileFields,
+        now: OffsetDateTime,
+    ) -> Result<DeliveryProfile, ClassificationError> {
+        let object_id = new_object_id();
+        let key = fields
+            .meta
+            .customer_key
+            .as_ref()
+            .map_or(object_id.clone(), |key| key.as_str().to_owned());
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO delivery_profiles (mid, object_id, customer_key, name, description,
+                 header_html, footer_html, footer_text, street, city, state, postal_code,
+                 country, relays, dkim_key_id, tracking_enabled, is_default, created_at,
+                 modified_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0,
+                 $17, $17)
+             RETURNING id",
+        )
+        .bind(mid.get())
+        .bind(&object_id)
+        .bind(&key)
+        .bind(&fields.meta.name)
+        .bind(&fields.meta.description)
+        .bind(&fields.header_html)
+        .bind(&fields.footer_html)
+        .bind(&fields.footer_text)
+        .bind(&fields.address.street)
+        .bind(&fields.address.city)
+        .bind(&fields.address.state)
+        .bind(&fields.address.postal_code)
+        .bind(&fields.address.country)
+        .bind(relays_column(&fields.relays))
+        .bind(fields.dkim_key_id.as_deref())
+        .bind(i64::from(fields.tracking_enabled))
+        .bind(to_millis(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(duplicate_key(KIND, &key))?
+        .try_get(0)?;
+        let created = by_id(mid, id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(profile(&created)?)
+    }
+
+    async fn update_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+        fields: DeliveryProfileFields,
+        now: OffsetDateTime,
+    ) -> Result<DeliveryProfile, ClassificationError> {
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let current = by_id(mid, id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let key = key_after_update(KIND, &meta(&current)?, fields.meta.customer_key.as_ref())?;
+        sqlx::query(
+            "UPDATE delivery_profiles SET customer_key = $1, name = $2, description = $3,
+                 header_html = $4, footer_html = $5, footer_text = $6, street = $7, city = $8,
+                 state = $9, postal_code = $10, country = $11, relays = $12,
+                 dkim_key_id = $13, tracking_enabled = $14, modified_at = $15
+             WHERE mid = $16 AND id = $17",
+        )
+        .bind(&key)
+        .bind(&fields.meta.name)
+        .bind(&fields.meta.description)
+        .bind(&fields.header_html)
+        .bind(&fields.footer_html)
+        .bind(&fields.footer_text)
+        .bind(&fields.address.street)
+        .bind(&fields.address.city)
+        .bind(&fields.address.state)
+        .bind(&fields.address.postal_code)
+        .bind(&fields.address.country)
+        .bind(relays_column(&fields.relays))
+        .bind(fields.dkim_key_id.as_deref())
+        .bind(i64::from(fields.tracking_enabled))
+        .bind(to_millis(now))
+        .bind(mid.get())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(duplicate_key(KIND, &key))?;
+        let updated = by_id(mid, id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(profile(&updated)?)
+    }
+
+    async fn delete_delivery_profile(
+        &self,
+        mid: Mid,
+        id: i64,
+    ) -> Result<DeliveryProfile, ClassificationError> {
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let current = by_id(mid, id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let current = profile(&current)?;
+        check_deletable(KIND, &current.meta)?;
+        let users = classifications_using(&mut tx, mid, "delivery_profile_id", id).await?;
+        if !users.is_empty() {
+            return Err(ClassificationError::InUse {
+                kind: KIND,
+                name: current.meta.name,
+                users,
+            });
+        }
+        sqlx::query("DELETE FROM delivery_profiles WHERE mid = $1 AND id = $2")
+            .bind(mid.get())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+}
