@@ -31,12 +31,7 @@ pub async fn seed_and_print(state: &AppState) -> anyhow::Result<()> {
         ScopeSet::all(),
     )
     .await?;
-    crate::api::classifications::seed::seed_demo(
-        state.store.as_ref(),
-        account.mid,
-        state.clock.now(),
-    )
-    .await?;
+    crate::api::classifications::seed::seed_demo(state, account.mid).await?;
     state
         .store
         .put_setting_if_absent(DEMO_SETTING, &created.client_id)

@@ -6,13 +6,15 @@ use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_store::{
     DEFAULT_PROFILE_KEY, DeliveryProfileFields, MetaFields, ObjectMeta, PostalAddress,
-    SenderProfileFields, Store,
+    SenderProfileFields,
 };
-use time::OffsetDateTime;
+
+use crate::state::AppState;
 
 /// Gives the default sender profile of `mid` the demo's from name and address, and its
 /// default delivery profile a postal address.
-pub async fn seed_demo(store: &dyn Store, mid: Mid, now: OffsetDateTime) -> anyhow::Result<()> {
+pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
+    let (store, now) = (state.store.as_ref(), state.clock.now());
     let sender = store
         .find_sender_profile(mid, DEFAULT_PROFILE_KEY)
         .await?
