@@ -4,14 +4,14 @@
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
 use herald_domain::relay_url::RelayUrl;
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use super::rows::Rows;
 use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable,
-    classifications_using, count, duplicate_key, id_param, key_after_update, limit_offset, meta,
-    meta_columns, new_object_id,
+    classifications_using, duplicate_key, key_after_update, meta, meta_columns, new_keys,
 };
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -106,20 +106,20 @@ pub trait DeliveryProfileStore {
     ) -> Result<DeliveryProfile, ClassificationError>;
 }
 
-/// The profiles of account `$1`, narrowed and ordered by `rest`.
-fn select(rest: &str) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(format!(
-        "SELECT {}, p.header_html, p.footer_html, p.footer_text, p.street, p.city, p.state,
-                p.postal_code, p.country, p.relays, p.dkim_key_id, p.tracking_enabled
-         FROM delivery_profiles p WHERE p.mid = $1 {rest}",
-        meta_columns("p")
-    ))
-}
+const ROWS: Rows<DeliveryProfile> = Rows {
+    kind: KIND,
+    select,
+    decode: profile,
+};
 
-fn by_id(mid: Mid, id: i64) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    sqlx::query(select("AND p.id = $2"))
-        .bind(mid.get())
-        .bind(id)
+/// See [`Rows::select`].
+fn select(rest: &str) -> String {
+    format!(
+        "SELECT {}, o.header_html, o.footer_html, o.footer_text, o.street, o.city, o.state,
+                o.postal_code, o.country, o.relays, o.dkim_key_id, o.tracking_enabled
+         FROM delivery_profiles o WHERE o.mid = $1 {rest}",
+        meta_columns("o")
+    )
 }
 
 /// Relay URLs are stored one per line: a parsed URL never holds a line break.
@@ -154,13 +154,6 @@ fn profile(row: &AnyRow) -> Result<DeliveryProfile, sqlx::Error> {
     })
 }
 
-fn not_found(id: i64) -> ClassificationError {
-    ClassificationError::NotFound {
-        kind: KIND,
-        reference: id.to_string(),
-    }
-}
-
 #[async_trait::async_trait]
 impl DeliveryProfileStore for SqlStore {
     async fn list_delivery_profiles(
@@ -168,18 +161,7 @@ impl DeliveryProfileStore for SqlStore {
         mid: Mid,
         page: PageRequest,
     ) -> Result<Listing<DeliveryProfile>, StoreError> {
-        let total = count(self, KIND, mid).await?;
-        let (limit, offset) = limit_offset(page);
-        let rows = sqlx::query(select("ORDER BY p.id LIMIT $2 OFFSET $3"))
-            .bind(mid.get())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Listing {
-            total,
-            items: rows.iter().map(profile).collect::<Result<_, _>>()?,
-        })
+        ROWS.page(self, mid, page).await
     }
 
     async fn get_delivery_profile(
@@ -187,8 +169,7 @@ impl DeliveryProfileStore for SqlStore {
         mid: Mid,
         id: i64,
     ) -> Result<Option<DeliveryProfile>, StoreError> {
-        let row = by_id(mid, id).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(profile).transpose()?)
+        Ok(ROWS.by_id(&self.pool, mid, id).await?)
     }
 
     async fn find_delivery_profile(
@@ -196,13 +177,7 @@ impl DeliveryProfileStore for SqlStore {
         mid: Mid,
         id_or_key: &str,
     ) -> Result<Option<DeliveryProfile>, StoreError> {
-        let row = sqlx::query(select("AND (p.id = $2 OR p.customer_key = $3)"))
-            .bind(mid.get())
-            .bind(id_param(id_or_key))
-            .bind(id_or_key.trim())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(profile).transpose()?)
+        ROWS.find(self, mid, id_or_key).await
     }
 
     async fn create_delivery_profile(
@@ -211,12 +186,7 @@ impl DeliveryProfileStore for SqlStore {
         fields: DeliveryProfileFields,
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError> {
-        let object_id = new_object_id();
-        let key = fields
-            .meta
-            .customer_key
-            .as_ref()
-            .map_or(object_id.clone(), |key| key.as_str().to_owned());
+        let (object_id, key) = new_keys(&fields.meta);
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO delivery_profiles (mid, object_id, customer_key, name, description,
@@ -248,9 +218,9 @@ impl DeliveryProfileStore for SqlStore {
         .await
         .map_err(duplicate_key(KIND, &key))?
         .try_get(0)?;
-        let created = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let created = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(profile(&created)?)
+        Ok(created)
     }
 
     async fn update_delivery_profile(
@@ -261,11 +231,8 @@ impl DeliveryProfileStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let key = key_after_update(KIND, &meta(&current)?, fields.meta.customer_key.as_ref())?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
+        let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         sqlx::query(
             "UPDATE delivery_profiles SET customer_key = $1, name = $2, description = $3,
                  header_html = $4, footer_html = $5, footer_text = $6, street = $7, city = $8,
@@ -293,9 +260,9 @@ impl DeliveryProfileStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        let updated = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(profile(&updated)?)
+        Ok(updated)
     }
 
     async fn delete_delivery_profile(
@@ -304,11 +271,7 @@ impl DeliveryProfileStore for SqlStore {
         id: i64,
     ) -> Result<DeliveryProfile, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let current = profile(&current)?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         let users = classifications_using(&mut tx, mid, "delivery_profile_id", id).await?;
         if !users.is_empty() {
@@ -318,11 +281,7 @@ impl DeliveryProfileStore for SqlStore {
                 users,
             });
         }
-        sqlx::query("DELETE FROM delivery_profiles WHERE mid = $1 AND id = $2")
-            .bind(mid.get())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        ROWS.delete(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(current)
     }

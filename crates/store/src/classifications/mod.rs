@@ -10,20 +10,20 @@
 
 pub(crate) mod defaults;
 mod delivery_profiles;
+mod rows;
 mod send_classifications;
 mod sender_profiles;
 
 use std::fmt;
 
-use herald_domain::classification::{CustomerKey, id_in};
+use herald_domain::classification::CustomerKey;
 use herald_domain::mid::Mid;
-use herald_domain::paging::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
+use crate::StoreError;
 use crate::timestamp::from_millis;
-use crate::{SqlStore, StoreError};
 
 pub use defaults::{DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY};
 pub use delivery_profiles::{
@@ -175,18 +175,14 @@ pub(crate) fn new_object_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The id to bind when matching `id = $n OR customer_key = $m`: ids are positive, so -1
-/// matches nothing when `id_or_key` is a customer key.
-pub(crate) fn id_param(id_or_key: &str) -> i64 {
-    id_in(id_or_key).unwrap_or(-1)
-}
-
-/// LIMIT and OFFSET for a page.
-pub(crate) fn limit_offset(page: PageRequest) -> (i64, i64) {
-    (
-        i64::from(page.page_size),
-        i64::try_from(page.offset()).unwrap_or(i64::MAX),
-    )
+/// The object id and customer key of an object about to be created.
+pub(crate) fn new_keys(meta: &MetaFields) -> (String, String) {
+    let object_id = new_object_id();
+    let key = meta
+        .customer_key
+        .as_ref()
+        .map_or_else(|| object_id.clone(), |key| key.as_str().to_owned());
+    (object_id, key)
 }
 
 /// Maps a unique-key violation to [`ClassificationError::DuplicateKey`].
@@ -235,19 +231,6 @@ pub(crate) fn check_deletable(kind: Kind, current: &ObjectMeta) -> Result<(), Cl
         });
     }
     Ok(())
-}
-
-/// How many objects of `kind` account `mid` has.
-pub(crate) async fn count(store: &SqlStore, kind: Kind, mid: Mid) -> Result<u64, StoreError> {
-    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM {} WHERE mid = $1",
-        kind.table()
-    )))
-    .bind(mid.get())
-    .fetch_one(&store.pool)
-    .await?
-    .try_get(0)?;
-    Ok(u64::try_from(total).unwrap_or_default())
 }
 
 /// The send classifications whose `column` (`sender_profile_id` or `delivery_profile_id`)

@@ -4,13 +4,14 @@
 use herald_domain::classification::SendClassificationType;
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
+use super::rows::{Rows, id_param};
 use super::{
-    ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable, count,
-    duplicate_key, id_param, key_after_update, limit_offset, meta, meta_columns, new_object_id,
+    ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable, duplicate_key,
+    key_after_update, meta, meta_columns, new_keys,
 };
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -86,24 +87,24 @@ pub trait SendClassificationStore {
     ) -> Result<SendClassification, ClassificationError>;
 }
 
-/// The classifications of account `$1` with their profiles, narrowed and ordered by `rest`.
-fn select(rest: &str) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(format!(
-        "SELECT {}, c.classification_type, c.honor_list_opt_outs,
+const ROWS: Rows<SendClassification> = Rows {
+    kind: KIND,
+    select,
+    decode: classification,
+};
+
+/// See [`Rows::select`]; with the profiles' keys and names.
+fn select(rest: &str) -> String {
+    format!(
+        "SELECT {}, o.classification_type, o.honor_list_opt_outs,
                 s.id AS sender_id, s.customer_key AS sender_key, s.name AS sender_name,
                 d.id AS delivery_id, d.customer_key AS delivery_key, d.name AS delivery_name
-         FROM send_classifications c
-         JOIN sender_profiles s ON s.id = c.sender_profile_id
-         JOIN delivery_profiles d ON d.id = c.delivery_profile_id
-         WHERE c.mid = $1 {rest}",
-        meta_columns("c")
-    ))
-}
-
-fn by_id(mid: Mid, id: i64) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    sqlx::query(select("AND c.id = $2"))
-        .bind(mid.get())
-        .bind(id)
+         FROM send_classifications o
+         JOIN sender_profiles s ON s.id = o.sender_profile_id
+         JOIN delivery_profiles d ON d.id = o.delivery_profile_id
+         WHERE o.mid = $1 {rest}",
+        meta_columns("o")
+    )
 }
 
 fn classification(row: &AnyRow) -> Result<SendClassification, sqlx::Error> {
@@ -124,13 +125,6 @@ fn classification(row: &AnyRow) -> Result<SendClassification, sqlx::Error> {
         },
         honor_list_opt_outs: row.try_get::<i64, _>("honor_list_opt_outs")? != 0,
     })
-}
-
-fn not_found(id: i64) -> ClassificationError {
-    ClassificationError::NotFound {
-        kind: KIND,
-        reference: id.to_string(),
-    }
 }
 
 /// The id of the profile of `kind` that `reference` (an id or a customer key) names in
@@ -164,18 +158,7 @@ impl SendClassificationStore for SqlStore {
         mid: Mid,
         page: PageRequest,
     ) -> Result<Listing<SendClassification>, StoreError> {
-        let total = count(self, KIND, mid).await?;
-        let (limit, offset) = limit_offset(page);
-        let rows = sqlx::query(select("ORDER BY c.id LIMIT $2 OFFSET $3"))
-            .bind(mid.get())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Listing {
-            total,
-            items: rows.iter().map(classification).collect::<Result<_, _>>()?,
-        })
+        ROWS.page(self, mid, page).await
     }
 
     async fn find_send_classification(
@@ -183,13 +166,7 @@ impl SendClassificationStore for SqlStore {
         mid: Mid,
         id_or_key: &str,
     ) -> Result<Option<SendClassification>, StoreError> {
-        let row = sqlx::query(select("AND (c.id = $2 OR c.customer_key = $3)"))
-            .bind(mid.get())
-            .bind(id_param(id_or_key))
-            .bind(id_or_key.trim())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(classification).transpose()?)
+        ROWS.find(self, mid, id_or_key).await
     }
 
     async fn create_send_classification(
@@ -198,12 +175,7 @@ impl SendClassificationStore for SqlStore {
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError> {
-        let object_id = new_object_id();
-        let key = fields
-            .meta
-            .customer_key
-            .as_ref()
-            .map_or(object_id.clone(), |key| key.as_str().to_owned());
+        let (object_id, key) = new_keys(&fields.meta);
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let sender = profile_id(&mut tx, mid, Kind::SenderProfile, &fields.sender_profile).await?;
         let delivery = profile_id(
@@ -233,9 +205,9 @@ impl SendClassificationStore for SqlStore {
         .await
         .map_err(duplicate_key(KIND, &key))?
         .try_get(0)?;
-        let created = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let created = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(classification(&created)?)
+        Ok(created)
     }
 
     async fn update_send_classification(
@@ -246,11 +218,7 @@ impl SendClassificationStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let current = classification(&current)?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         if current.meta.is_default && fields.classification_type != current.classification_type {
             return Err(ClassificationError::DefaultTypeFixed {
@@ -285,9 +253,9 @@ impl SendClassificationStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        let updated = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(classification(&updated)?)
+        Ok(updated)
     }
 
     async fn delete_send_classification(
@@ -296,20 +264,12 @@ impl SendClassificationStore for SqlStore {
         id: i64,
     ) -> Result<SendClassification, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let current = classification(&current)?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         // Send definitions (table send_definitions, column send_classification_id) will
         // refuse this here the way profiles do: one query for their names, and
         // ClassificationError::InUse when there are any.
-        sqlx::query("DELETE FROM send_classifications WHERE mid = $1 AND id = $2")
-            .bind(mid.get())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        ROWS.delete(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(current)
     }

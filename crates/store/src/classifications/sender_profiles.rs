@@ -3,14 +3,14 @@
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use super::rows::Rows;
 use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable,
-    classifications_using, count, duplicate_key, id_param, key_after_update, limit_offset, meta,
-    meta_columns, new_object_id,
+    classifications_using, duplicate_key, key_after_update, meta, meta_columns, new_keys,
 };
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -85,19 +85,19 @@ pub trait SenderProfileStore {
     ) -> Result<SenderProfile, ClassificationError>;
 }
 
-/// The profiles of account `$1`, narrowed and ordered by `rest`.
-fn select(rest: &str) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(format!(
-        "SELECT {}, p.from_name, p.from_address, p.reply_to_address, p.reply_to_display_name
-         FROM sender_profiles p WHERE p.mid = $1 {rest}",
-        meta_columns("p")
-    ))
-}
+const ROWS: Rows<SenderProfile> = Rows {
+    kind: KIND,
+    select,
+    decode: profile,
+};
 
-fn by_id(mid: Mid, id: i64) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    sqlx::query(select("AND p.id = $2"))
-        .bind(mid.get())
-        .bind(id)
+/// See [`Rows::select`].
+fn select(rest: &str) -> String {
+    format!(
+        "SELECT {}, o.from_name, o.from_address, o.reply_to_address, o.reply_to_display_name
+         FROM sender_profiles o WHERE o.mid = $1 {rest}",
+        meta_columns("o")
+    )
 }
 
 fn address(text: String) -> Result<EmailAddress, sqlx::Error> {
@@ -117,13 +117,6 @@ fn profile(row: &AnyRow) -> Result<SenderProfile, sqlx::Error> {
     })
 }
 
-fn not_found(id: i64) -> ClassificationError {
-    ClassificationError::NotFound {
-        kind: KIND,
-        reference: id.to_string(),
-    }
-}
-
 #[async_trait::async_trait]
 impl SenderProfileStore for SqlStore {
     async fn list_sender_profiles(
@@ -131,18 +124,7 @@ impl SenderProfileStore for SqlStore {
         mid: Mid,
         page: PageRequest,
     ) -> Result<Listing<SenderProfile>, StoreError> {
-        let total = count(self, KIND, mid).await?;
-        let (limit, offset) = limit_offset(page);
-        let rows = sqlx::query(select("ORDER BY p.id LIMIT $2 OFFSET $3"))
-            .bind(mid.get())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Listing {
-            total,
-            items: rows.iter().map(profile).collect::<Result<_, _>>()?,
-        })
+        ROWS.page(self, mid, page).await
     }
 
     async fn get_sender_profile(
@@ -150,8 +132,7 @@ impl SenderProfileStore for SqlStore {
         mid: Mid,
         id: i64,
     ) -> Result<Option<SenderProfile>, StoreError> {
-        let row = by_id(mid, id).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(profile).transpose()?)
+        Ok(ROWS.by_id(&self.pool, mid, id).await?)
     }
 
     async fn find_sender_profile(
@@ -159,13 +140,7 @@ impl SenderProfileStore for SqlStore {
         mid: Mid,
         id_or_key: &str,
     ) -> Result<Option<SenderProfile>, StoreError> {
-        let row = sqlx::query(select("AND (p.id = $2 OR p.customer_key = $3)"))
-            .bind(mid.get())
-            .bind(id_param(id_or_key))
-            .bind(id_or_key.trim())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(profile).transpose()?)
+        ROWS.find(self, mid, id_or_key).await
     }
 
     async fn create_sender_profile(
@@ -174,12 +149,7 @@ impl SenderProfileStore for SqlStore {
         fields: SenderProfileFields,
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError> {
-        let object_id = new_object_id();
-        let key = fields
-            .meta
-            .customer_key
-            .as_ref()
-            .map_or(object_id.clone(), |key| key.as_str().to_owned());
+        let (object_id, key) = new_keys(&fields.meta);
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO sender_profiles (mid, object_id, customer_key, name, description,
@@ -201,9 +171,9 @@ impl SenderProfileStore for SqlStore {
         .await
         .map_err(duplicate_key(KIND, &key))?
         .try_get(0)?;
-        let created = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let created = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(profile(&created)?)
+        Ok(created)
     }
 
     async fn update_sender_profile(
@@ -214,11 +184,8 @@ impl SenderProfileStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let key = key_after_update(KIND, &meta(&current)?, fields.meta.customer_key.as_ref())?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
+        let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         sqlx::query(
             "UPDATE sender_profiles SET customer_key = $1, name = $2, description = $3,
                  from_name = $4, from_address = $5, reply_to_address = $6,
@@ -238,9 +205,9 @@ impl SenderProfileStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        let updated = by_id(mid, id).fetch_one(&mut *tx).await?;
+        let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
-        Ok(profile(&updated)?)
+        Ok(updated)
     }
 
     async fn delete_sender_profile(
@@ -249,11 +216,7 @@ impl SenderProfileStore for SqlStore {
         id: i64,
     ) -> Result<SenderProfile, ClassificationError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let current = by_id(mid, id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let current = profile(&current)?;
+        let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         let users = classifications_using(&mut tx, mid, "sender_profile_id", id).await?;
         if !users.is_empty() {
@@ -263,11 +226,7 @@ impl SenderProfileStore for SqlStore {
                 users,
             });
         }
-        sqlx::query("DELETE FROM sender_profiles WHERE mid = $1 AND id = $2")
-            .bind(mid.get())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        ROWS.delete(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(current)
     }
