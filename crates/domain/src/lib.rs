@@ -4,6 +4,7 @@
 
 pub mod asset;
 pub mod asset_query;
+pub mod classification;
 pub mod clock;
 pub mod content;
 pub mod email_address;
@@ -12,6 +13,7 @@ pub mod mid;
 pub mod paging;
 pub mod personalization;
 pub mod recipient;
+pub mod relay_url;
 pub mod retry;
 pub mod salesforce_id;
 pub mod scope;

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::timestamp::{from_millis, to_millis};
-use crate::{SqlStore, StoreError};
+use crate::{SqlStore, StoreError, classifications};
 
 /// An account (business unit), named by its MID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,9 @@ pub struct Account {
 
 #[async_trait::async_trait]
 pub trait AccountStore {
-    /// Creates an account with the next free MID. The first one (MID 100000001, "Herald")
-    /// is created with the schema.
+    /// Creates an account with the next free MID, with its default sender and delivery
+    /// profiles and send classifications, in one transaction. The first account (MID
+    /// 100000001, "Herald") is created with the schema.
     async fn create_account(&self, name: &str, now: OffsetDateTime) -> Result<Account, StoreError>;
     async fn get_account(&self, mid: Mid) -> Result<Option<Account>, StoreError>;
     /// All accounts, oldest first.
@@ -37,14 +38,18 @@ fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
 #[async_trait::async_trait]
 impl AccountStore for SqlStore {
     async fn create_account(&self, name: &str, now: OffsetDateTime) -> Result<Account, StoreError> {
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let row = sqlx::query(
             "INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING mid, name, created_at",
         )
         .bind(name)
         .bind(to_millis(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(account(&row)?)
+        let created = account(&row)?;
+        classifications::defaults::insert(&mut tx, created.mid, name, now).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn get_account(&self, mid: Mid) -> Result<Option<Account>, StoreError> {

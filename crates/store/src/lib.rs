@@ -11,6 +11,7 @@
 mod accounts;
 mod assets;
 mod backend;
+mod classifications;
 mod delivery;
 mod error;
 mod migrate;
@@ -26,6 +27,12 @@ use std::sync::Arc;
 pub use accounts::{Account, AccountStore};
 pub use assets::{Asset, AssetPage, AssetStore, AssetUpdate, AssetWriteError, Email, NewAsset};
 pub use backend::{Backend, SqlStore};
+pub use classifications::{
+    ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,
+    DeliveryProfile, DeliveryProfileFields, DeliveryProfileStore, Kind, Listing, MetaFields,
+    ObjectMeta, PostalAddress, ProfileSummary, SendClassification, SendClassificationFields,
+    SendClassificationStore, SenderProfile, SenderProfileFields, SenderProfileStore,
+};
 pub use delivery::{
     CapturedMessage, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
     RecipientStore, Suppression, SuppressionStore,
@@ -48,12 +55,15 @@ pub trait Store:
     + TokenStore
     + ThrottleStore
     + SettingStore
+    + AssetStore
+    + SenderProfileStore
+    + DeliveryProfileStore
+    + SendClassificationStore
+    + SendDefinitionStore
+    + SendInstanceStore
     + RecipientStore
     + SuppressionStore
     + OutboxStore
-    + SendDefinitionStore
-    + SendInstanceStore
-    + AssetStore
     + Send
     + Sync
 {

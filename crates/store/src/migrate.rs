@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0002_assets"),
     },
     Migration {
+        version: 3,
+        name: "classifications",
+        sqlite: sql_file!("sqlite", "0003_classifications"),
+        postgres: sql_file!("postgres", "0003_classifications"),
+    },
+    Migration {
         version: 5,
         name: "send_api",
         sqlite: sql_file!("sqlite", "0005_send_api"),

@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per resource, assembled into one router here.
 
 pub mod assets;
+pub(crate) mod classifications;
 pub mod error;
 mod health;
 pub mod json;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/token", post(token::issue_token))
         .route("/platform/v1/tokenContext", get(platform::token_context))
         .merge(assets::routes())
+        .merge(classifications::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))
