@@ -18,6 +18,7 @@ mod migrate;
 mod packages;
 mod send;
 mod settings;
+mod sql;
 mod throttle;
 mod timestamp;
 mod tokens;
@@ -34,8 +35,9 @@ pub use classifications::{
     SendClassificationStore, SenderProfile, SenderProfileFields, SenderProfileStore,
 };
 pub use delivery::{
-    CapturedMessage, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
-    RecipientStore, Suppression, SuppressionStore,
+    ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, EngineStore,
+    NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts, RecipientStore,
+    Suppression, SuppressionStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -64,6 +66,7 @@ pub trait Store:
     + RecipientStore
     + SuppressionStore
     + OutboxStore
+    + EngineStore
     + Send
     + Sync
 {

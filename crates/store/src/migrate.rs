@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0007_outbox"),
         postgres: sql_file!("postgres", "0007_outbox"),
     },
+    Migration {
+        version: 8,
+        name: "engine",
+        sqlite: sql_file!("sqlite", "0008_engine"),
+        postgres: sql_file!("postgres", "0008_engine"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -1,10 +1,12 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
 //! list, and the capture outbox.
 
+mod engine;
 mod outbox;
 mod recipients;
 mod suppressions;
 
+pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, EngineStore};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
 pub use suppressions::{Suppression, SuppressionStore};

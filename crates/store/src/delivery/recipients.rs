@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
 use herald_domain::recipient::RecipientStatus;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
+use crate::sql::placeholders;
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 
@@ -108,7 +109,7 @@ pub trait RecipientStore {
     ) -> Result<u64, StoreError>;
 }
 
-const COLUMNS: &str = "id, instance_id, record_id, email, domain, fields, status, attempts, \
+pub(crate) const RECIPIENT_COLUMNS: &str = "id, instance_id, record_id, email, domain, fields, status, attempts, \
                        next_attempt_at, first_attempt_at, completed_at, last_reply";
 
 pub(crate) fn recipient(row: &AnyRow) -> Result<Recipient, sqlx::Error> {
@@ -135,12 +136,25 @@ pub(crate) fn recipient(row: &AnyRow) -> Result<Recipient, sqlx::Error> {
     })
 }
 
-/// `$first, $first+1, …` placeholders for a list of `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Recipients of an instance per status, on the caller's connection (or transaction).
+pub(crate) async fn recipient_counts_on(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+) -> Result<RecipientCounts, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM recipients WHERE instance_id = $1 GROUP BY status",
+    )
+    .bind(instance_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut counts = RecipientCounts::default();
+    for row in rows {
+        let status: String = row.try_get("status")?;
+        if let Some(status) = RecipientStatus::parse(&status) {
+            counts.0.insert(status, row.try_get("n")?);
+        }
+    }
+    Ok(counts)
 }
 
 /// Rows per INSERT statement (8 values each, well under SQLite's variable limit).
@@ -252,20 +266,8 @@ impl RecipientStore for SqlStore {
     }
 
     async fn recipient_counts(&self, instance_id: i64) -> Result<RecipientCounts, StoreError> {
-        let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM recipients WHERE instance_id = $1 GROUP BY status",
-        )
-        .bind(instance_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut counts = RecipientCounts::default();
-        for row in rows {
-            let status: String = row.try_get("status")?;
-            if let Some(status) = RecipientStatus::parse(&status) {
-                counts.0.insert(status, row.try_get("n")?);
-            }
-        }
-        Ok(counts)
+        let mut conn = self.pool.acquire().await?;
+        Ok(recipient_counts_on(&mut conn, instance_id).await?)
     }
 
     async fn list_recipients(
@@ -287,7 +289,7 @@ impl RecipientStore for SqlStore {
         .await?
         .try_get("n")?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM recipients WHERE {filter} ORDER BY id LIMIT $4 OFFSET $5"
+            "SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE {filter} ORDER BY id LIMIT $4 OFFSET $5"
         )))
         .bind(mid.get())
         .bind(instance_id)

@@ -11,11 +11,12 @@ use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
 use super::instances::insert_instance;
-use super::rows::{DEFINITION_COLUMNS, definition, placeholders, targets_json, to_flag};
+use super::rows::{DEFINITION_COLUMNS, definition, targets_json, to_flag};
 use super::{
     DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges, SendInstance,
     SendPage,
 };
+use crate::sql::placeholders;
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 

@@ -10,8 +10,9 @@ use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
 use super::definitions::lock_definition;
-use super::rows::{INSTANCE_COLUMNS, instance, placeholders, to_flag};
+use super::rows::{INSTANCE_COLUMNS, instance, to_flag};
 use super::{SendInstance, SendPage};
+use crate::sql::placeholders;
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 

@@ -10,7 +10,7 @@
 
 mod definitions;
 mod instances;
-mod rows;
+pub(crate) mod rows;
 
 use herald_domain::mid::Mid;
 use herald_domain::send::counts::SendCounts;

@@ -16,7 +16,7 @@ pub(super) const DEFINITION_COLUMNS: &str = "id, mid, external_key, name, descri
      created_at, modified_at";
 
 /// The columns [`instance`] reads.
-pub(super) const INSTANCE_COLUMNS: &str = "id, mid, definition_id, status, email_id, \
+pub(crate) const INSTANCE_COLUMNS: &str = "id, mid, definition_id, status, email_id, \
      send_classification_id, targets, exclusions, deduplicate_by_email, \
      all_recipients_opted_in, scheduled_at, started_at, completed_at, sync_id, job_id, \
      message, targeted, excluded, suppressed, duplicates, sent, deferred, bounced, failed, \
@@ -53,7 +53,7 @@ pub(super) fn definition(row: &AnyRow) -> Result<SendDefinition, sqlx::Error> {
     })
 }
 
-pub(super) fn instance(row: &AnyRow) -> Result<SendInstance, sqlx::Error> {
+pub(crate) fn instance(row: &AnyRow) -> Result<SendInstance, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let optional_time = |column: &str| -> Result<_, sqlx::Error> {
         Ok(row.try_get::<Option<i64>, _>(column)?.map(from_millis))
@@ -93,12 +93,4 @@ pub(super) fn instance(row: &AnyRow) -> Result<SendInstance, sqlx::Error> {
 /// Booleans are stored as 0 or 1.
 pub(super) fn to_flag(value: bool) -> i64 {
     i64::from(value)
-}
-
-/// `$start, $start+1, …` for `count` values bound in a row (an `IN (…)` list).
-pub(super) fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
