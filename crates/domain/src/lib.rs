@@ -3,6 +3,7 @@
 //! Values here are parsed once at the edge (`parse` constructors) and trusted after.
 
 pub mod clock;
+pub mod crm;
 pub mod email_address;
 pub mod header_text;
 pub mod mid;
