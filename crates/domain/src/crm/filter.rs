@@ -151,6 +151,12 @@ impl Condition {
         if value.chars().count() > MAX_VALUE {
             return Err(FilterError::ValueTooLong { field: field_name });
         }
+        if let Some(control) = value.chars().find(|c| c.is_control()) {
+            return Err(FilterError::ValueControl {
+                field: field_name,
+                control,
+            });
+        }
         let equality = matches!(operator, Operator::Equals | Operator::NotEquals);
         match field {
             FieldName::Standard(StandardField::HasOptedOutOfEmail) => {
@@ -275,6 +281,11 @@ pub enum FilterError {
     ValueNotAllowed { field: String, operator: Operator },
     #[error("the value of the condition on {field} is longer than {MAX_VALUE} characters")]
     ValueTooLong { field: String },
+    #[error(
+        "the value of the condition on {field} cannot contain control characters, \
+         found {control:?}"
+    )]
+    ValueControl { field: String, control: char },
     #[error("HasOptedOutOfEmail is compared with equals or notEquals and the value true or false")]
     BooleanField,
     #[error("Id is compared with equals or notEquals and a valid 15- or 18-character id")]
@@ -332,6 +343,13 @@ mod tests {
             })
         );
         assert!(Condition::parse("LastName", "contains", Some(&"x".repeat(1001))).is_err());
+        assert_eq!(
+            Condition::parse("LastName", "equals", Some("a\nb")),
+            Err(FilterError::ValueControl {
+                field: "LastName".into(),
+                control: '\n'
+            })
+        );
     }
 
     #[test]
