@@ -26,12 +26,14 @@ CREATE TABLE crm_records (
     last_name_key  TEXT COLLATE "C",
     has_opted_out  BIGINT NOT NULL DEFAULT 0,
     external_id    TEXT COLLATE "C",
+    external_id_key TEXT COLLATE "C",
     created_at     BIGINT NOT NULL,
     modified_at    BIGINT NOT NULL
 );
 CREATE INDEX crm_records_object ON crm_records (mid, object, id);
 CREATE INDEX crm_records_email ON crm_records (mid, object, email_key);
-CREATE UNIQUE INDEX crm_records_external_id ON crm_records (mid, object, external_id);
+-- ExternalIds are unique per account and object, compared without regard to case.
+CREATE UNIQUE INDEX crm_records_external_id ON crm_records (mid, object, external_id_key);
 
 -- The custom fields each account's objects have; a field exists once a record used it.
 CREATE TABLE crm_fields (

@@ -24,12 +24,14 @@ CREATE TABLE crm_records (
     last_name_key  TEXT,
     has_opted_out  INTEGER NOT NULL DEFAULT 0,
     external_id    TEXT,
+    external_id_key TEXT,
     created_at     INTEGER NOT NULL,
     modified_at    INTEGER NOT NULL
 );
 CREATE INDEX crm_records_object ON crm_records (mid, object, id);
 CREATE INDEX crm_records_email ON crm_records (mid, object, email_key);
-CREATE UNIQUE INDEX crm_records_external_id ON crm_records (mid, object, external_id);
+-- ExternalIds are unique per account and object, compared without regard to case.
+CREATE UNIQUE INDEX crm_records_external_id ON crm_records (mid, object, external_id_key);
 
 -- The custom fields each account's objects have; a field exists once a record used it.
 CREATE TABLE crm_fields (

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod backend;
+mod crm;
 mod error;
 mod migrate;
 mod packages;
@@ -22,6 +23,11 @@ use std::sync::Arc;
 
 pub use accounts::{Account, AccountStore};
 pub use backend::{Backend, SqlStore};
+pub use crm::{
+    Campaign, CrmAudienceStore, CrmCampaignStore, CrmRecordStore, CrmReportStore, CrmStore,
+    CrmWriteError, MAX_CUSTOM_FIELDS, MAX_MEMBER_PAGE, MatchOn, MembershipChange, Page, Report,
+    ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
+};
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
 pub use settings::SettingStore;
@@ -31,7 +37,7 @@ pub use tokens::{NewToken, TokenGrant, TokenStore};
 /// Everything Herald keeps. Handlers and the engine see only this trait.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + Send + Sync
+    AccountStore + PackageStore + TokenStore + ThrottleStore + SettingStore + CrmStore + Send + Sync
 {
     /// Which backend this is (for logs and readiness output only).
     fn backend(&self) -> Backend;

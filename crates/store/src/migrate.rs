@@ -25,12 +25,20 @@ macro_rules! sql_file {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: sql_file!("sqlite", "0001_foundation"),
-    postgres: sql_file!("postgres", "0001_foundation"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: sql_file!("sqlite", "0001_foundation"),
+        postgres: sql_file!("postgres", "0001_foundation"),
+    },
+    Migration {
+        version: 4,
+        name: "crm",
+        sqlite: sql_file!("sqlite", "0004_crm"),
+        postgres: sql_file!("postgres", "0004_crm"),
+    },
+];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).
 const PG_MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

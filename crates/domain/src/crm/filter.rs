@@ -1,7 +1,7 @@
 //! Report filters: conditions on fields of one object, joined by `and` or `or`.
 //!
-//! Text comparisons ignore case (as Salesforce report filters do), except on `Id` and
-//! `ExternalId`, which are identifiers and compare exactly. `equals ""` means `isEmpty`
+//! Text comparisons ignore case (as Salesforce report filters do). `Id` is compared
+//! exactly, with `equals` or `notEquals` only. `equals ""` means `isEmpty`
 //! and `notEquals ""` means `isNotEmpty`: an empty field is an absent one.
 //! `lessThan`/`greaterThan` compare numbers when the value is a number and the field a
 //! custom one; otherwise they compare text.
