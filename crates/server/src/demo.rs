@@ -31,6 +31,7 @@ pub async fn seed_and_print(state: &AppState) -> anyhow::Result<()> {
         ScopeSet::all(),
     )
     .await?;
+    crate::crm::demo::seed(state.store.as_ref(), account.mid, state.clock.now()).await?;
     state
         .store
         .put_setting_if_absent(DEMO_SETTING, &created.client_id)

@@ -1,5 +1,6 @@
 //! The HTTP surface: one file per resource, assembled into one router here.
 
+mod crm;
 pub mod error;
 mod health;
 pub mod json;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v2/token", post(token::issue_token))
         .route("/platform/v1/tokenContext", get(platform::token_context))
+        .merge(crm::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))

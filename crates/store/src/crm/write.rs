@@ -63,7 +63,7 @@ pub enum RowError {
     NotFound,
     #[error("an Email is required to create a record")]
     EmailRequired,
-    #[error("matching on {0} needs a {0} in every row")]
+    #[error("matching on {0} needs an {0} in every row")]
     MatchKeyMissing(MatchOn),
     #[error("another row of this request has the same {0}")]
     RepeatedInRequest(MatchOn),
