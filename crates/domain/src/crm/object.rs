@@ -53,13 +53,6 @@ impl CrmObject {
             CrmObject::Lead => LEAD_PREFIX,
         }
     }
-
-    /// The kind an id names, from its key prefix.
-    pub fn of(id: &SalesforceId) -> Option<Self> {
-        CrmObject::ALL
-            .into_iter()
-            .find(|object| object.key_prefix() == id.key_prefix())
-    }
 }
 
 impl fmt::Display for CrmObject {
@@ -150,15 +143,5 @@ mod tests {
         );
         assert_eq!(TargetKind::parse("campaign"), Ok(TargetKind::Campaign));
         assert!(TargetKind::parse("List").is_err());
-    }
-
-    #[test]
-    fn an_id_names_its_object_by_key_prefix() {
-        let contact = SalesforceId::generate(CONTACT_PREFIX, 7);
-        let lead = SalesforceId::generate(LEAD_PREFIX, 7);
-        let campaign = SalesforceId::generate(CAMPAIGN_PREFIX, 7);
-        assert_eq!(CrmObject::of(&contact), Some(CrmObject::Contact));
-        assert_eq!(CrmObject::of(&lead), Some(CrmObject::Lead));
-        assert_eq!(CrmObject::of(&campaign), None);
     }
 }

@@ -17,6 +17,7 @@ use crate::{SqlStore, StoreError};
 
 #[async_trait::async_trait]
 pub trait CrmCampaignStore {
+    /// Creates an empty campaign with a new `701…` id.
     async fn create_campaign(
         &self,
         mid: Mid,
@@ -25,6 +26,7 @@ pub trait CrmCampaignStore {
         now: OffsetDateTime,
     ) -> Result<Campaign, StoreError>;
 
+    /// The campaign with this id in `mid`, if any.
     async fn get_campaign(
         &self,
         mid: Mid,

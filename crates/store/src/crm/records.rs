@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::decode::{self, RECORD_COLUMNS};
 use super::fields;
+use super::ids::lock_account;
 use super::sql::Sql;
 use super::write::{RowTarget, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
@@ -52,6 +53,7 @@ pub trait CrmRecordStore {
         now: OffsetDateTime,
     ) -> Result<Vec<RowOutcome>, StoreError>;
 
+    /// The record of `object` with this id in `mid`, if any.
     async fn get_record(
         &self,
         mid: Mid,
@@ -220,14 +222,18 @@ impl CrmRecordStore for SqlStore {
         object: CrmObject,
         id: SalesforceId,
     ) -> Result<bool, StoreError> {
+        // Under the account lock, so that a campaign never gains a member being deleted.
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        lock_account(&mut tx, self.backend, mid).await?;
         let deleted =
             sqlx::query("DELETE FROM crm_records WHERE mid = $1 AND object = $2 AND id = $3")
                 .bind(mid.get())
                 .bind(object.name())
                 .bind(id.to_string())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?
                 .rows_affected();
+        tx.commit().await?;
         Ok(deleted == 1)
     }
 

@@ -18,6 +18,7 @@ use crate::{SqlStore, StoreError};
 
 #[async_trait::async_trait]
 pub trait CrmReportStore {
+    /// Creates a report with a new `00O…` id.
     async fn create_report(
         &self,
         mid: Mid,
@@ -25,6 +26,7 @@ pub trait CrmReportStore {
         now: OffsetDateTime,
     ) -> Result<Report, StoreError>;
 
+    /// The report with this id in `mid`, if any.
     async fn get_report(&self, mid: Mid, id: SalesforceId) -> Result<Option<Report>, StoreError>;
 
     /// Reports in creation order.
