@@ -7,6 +7,7 @@ pub mod asset_query;
 pub mod classification;
 pub mod clock;
 pub mod content;
+pub mod crm;
 pub mod email_address;
 pub mod header_text;
 pub mod mid;

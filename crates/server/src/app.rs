@@ -14,6 +14,7 @@ use tower::util::MapRequestLayer;
 
 use crate::api;
 use crate::config::Config;
+use crate::crm::BuiltinCrm;
 use crate::state::AppState;
 
 /// Opens the database (applying migrations) and assembles the shared state.
@@ -22,6 +23,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .context("cannot open the database")?;
     Ok(AppState {
+        crm: Arc::new(BuiltinCrm::new(store.clone(), clock.clone())),
         store,
         clock,
         config: Arc::new(config),

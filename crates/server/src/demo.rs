@@ -33,6 +33,7 @@ pub async fn seed_and_print(state: &AppState) -> anyhow::Result<()> {
     .await?;
     crate::api::assets::seed_demo(state, account.mid).await?;
     crate::api::classifications::seed::seed_demo(state, account.mid).await?;
+    crate::crm::demo::seed(state.store.as_ref(), account.mid, state.clock.now()).await?;
     state
         .store
         .put_setting_if_absent(DEMO_SETTING, &created.client_id)

@@ -6,10 +6,13 @@ use herald_domain::clock::Clock;
 use herald_store::Store;
 
 use crate::config::Config;
+use crate::crm::CrmConnector;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// Where send audiences come from (the built-in CRM unless configured otherwise).
+    pub crm: Arc<dyn CrmConnector>,
 }

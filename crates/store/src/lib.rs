@@ -12,6 +12,7 @@ mod accounts;
 mod assets;
 mod backend;
 mod classifications;
+mod crm;
 mod delivery;
 mod error;
 mod migrate;
@@ -33,6 +34,11 @@ pub use classifications::{
     DeliveryProfile, DeliveryProfileFields, DeliveryProfileStore, Kind, Listing, MetaFields,
     ObjectMeta, PostalAddress, ProfileSummary, SendClassification, SendClassificationFields,
     SendClassificationStore, SenderProfile, SenderProfileFields, SenderProfileStore,
+};
+pub use crm::{
+    Campaign, CrmAudienceStore, CrmCampaignStore, CrmRecordStore, CrmReportStore, CrmStore,
+    CrmWriteError, MAX_CUSTOM_FIELDS, MAX_MEMBER_PAGE, MatchOn, MembershipChange, Page, Report,
+    ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
 };
 pub use delivery::{
     ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, EngineStore,
@@ -67,6 +73,7 @@ pub trait Store:
     + SuppressionStore
     + OutboxStore
     + EngineStore
+    + CrmStore
     + Send
     + Sync
 {

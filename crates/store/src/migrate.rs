@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0003_classifications"),
     },
     Migration {
+        version: 4,
+        name: "crm",
+        sqlite: sql_file!("sqlite", "0004_crm"),
+        postgres: sql_file!("postgres", "0004_crm"),
+    },
+    Migration {
         version: 5,
         name: "send_api",
         sqlite: sql_file!("sqlite", "0005_send_api"),

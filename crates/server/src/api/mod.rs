@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub(crate) mod classifications;
+mod crm;
 pub mod error;
 mod health;
 pub mod json;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/platform/v1/tokenContext", get(platform::token_context))
         .merge(assets::routes())
         .merge(classifications::routes())
+        .merge(crm::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))
