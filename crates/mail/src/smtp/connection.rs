@@ -205,30 +205,31 @@ impl Connection {
             expected_class: 3,
         });
 
-        let replies = match self.exchange(&steps, timeouts.command).await {
-            Ok(replies) => replies,
-            Err((index, kind)) => {
-                let stale = index == 0;
-                return self.broken(steps[index].stage, kind, stale);
-            }
-        };
+        let (replies, failure) = self.exchange(&steps, timeouts.command).await;
+        // A 421 is the server closing the session; it also explains a failure that follows.
+        if let Some(index) = replies.iter().position(|reply| reply.code == 421) {
+            let reply = ErrorKind::Reply(replies[index].clone());
+            return self.broken(steps[index].stage, reply, index == 0);
+        }
+        if let Some((index, kind)) = failure {
+            return self.broken(steps[index].stage, kind, index == 0);
+        }
         if let Some(index) = replies
             .iter()
             .zip(&steps)
             .position(|(reply, step)| reply.class() != step.expected_class)
         {
-            let reply = replies[index].clone();
+            let reply = ErrorKind::Reply(replies[index].clone());
             // A server that opened DATA although MAIL or RCPT failed is waiting for content
-            // that must not be sent; a 421 closes the session. Either way, drop the session.
+            // that must not be sent: drop the session rather than send an empty message.
             let data_opened = replies.len() == steps.len()
                 && replies.last().is_some_and(|last| last.class() == 3);
-            if data_opened || reply.code == 421 {
-                let stale = index == 0 && reply.code == 421;
-                return self.broken(steps[index].stage, ErrorKind::Reply(reply), stale);
+            if data_opened {
+                return self.broken(steps[index].stage, reply, false);
             }
             self.needs_reset = true;
             return Attempt {
-                result: Err(self.error(steps[index].stage, ErrorKind::Reply(reply))),
+                result: Err(self.error(steps[index].stage, reply)),
                 reusable: true,
                 stale: false,
             };
@@ -261,44 +262,49 @@ impl Connection {
     }
 
     /// Sends the steps, all at once when pipelining (RFC 2920), else one by one stopping at
-    /// the first unexpected reply. On a transport failure, says at which step.
+    /// the first unexpected reply. Returns the replies read, and the step whose reply never
+    /// came (timeout or transport failure). Reading stops at a 421: the server is closing.
     async fn exchange(
         &mut self,
         steps: &[Step],
         timeout: Duration,
-    ) -> Result<Vec<SmtpReply>, (usize, ErrorKind)> {
+    ) -> (Vec<SmtpReply>, Option<(usize, ErrorKind)>) {
         let mut replies = Vec::with_capacity(steps.len());
-        if self.pipelining {
-            let group: String = steps.iter().map(|step| step.command.as_str()).collect();
-            for index in 0..steps.len() {
-                let reply = if index == 0 {
-                    timed(timeout, async {
-                        as_reply(self.inner.command(&group).await)
-                    })
-                    .await
-                } else {
-                    timed(timeout, async {
-                        as_reply(self.inner.read_response().await)
-                    })
-                    .await
-                };
-                replies.push(reply.map_err(|kind| (index, kind))?);
-            }
+        let group: String = if self.pipelining {
+            steps.iter().map(|step| step.command.as_str()).collect()
         } else {
-            for (index, step) in steps.iter().enumerate() {
-                let reply = timed(timeout, async {
+            String::new()
+        };
+        for (index, step) in steps.iter().enumerate() {
+            let reply = if !self.pipelining {
+                timed(timeout, async {
                     as_reply(self.inner.command(&step.command).await)
                 })
                 .await
-                .map_err(|kind| (index, kind))?;
-                let go_on = reply.class() == step.expected_class;
-                replies.push(reply);
-                if !go_on {
-                    break;
+            } else if index == 0 {
+                timed(timeout, async {
+                    as_reply(self.inner.command(&group).await)
+                })
+                .await
+            } else {
+                timed(timeout, async {
+                    as_reply(self.inner.read_response().await)
+                })
+                .await
+            };
+            match reply {
+                Err(kind) => return (replies, Some((index, kind))),
+                Ok(reply) => {
+                    let stop = reply.code == 421
+                        || (!self.pipelining && reply.class() != step.expected_class);
+                    replies.push(reply);
+                    if stop {
+                        break;
+                    }
                 }
             }
         }
-        Ok(replies)
+        (replies, None)
     }
 
     /// Says QUIT and closes, waiting at most `timeout`.

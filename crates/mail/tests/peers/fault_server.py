@@ -3,12 +3,15 @@
 The recipient's local part chooses the behaviour:
   defer*      RCPT gets 451 4.3.0          reject*     RCPT gets 550 5.1.1
   full*       RCPT gets 552 5.2.2          hangup*     the connection is dropped at RCPT
+  bye*        RCPT gets 421 4.7.0 and the server closes the connection
   slow*       RCPT is answered after --slow seconds
   datadefer*  the end of DATA gets 452     datareject* the end of DATA gets 554 5.7.1
   anything else is accepted: "250 2.0.0 Ok: queued as Q<n>".
 Options add PIPELINING to EHLO, require AUTH, offer STARTTLS or speak implicit TLS with a
 self-signed certificate made by openssl, and close idle sessions after --idle seconds.
-Prints "PORT <n>" once listening, then one "DELIVERED <rcpt> <n>" line per accepted message.
+Prints "PORT <n>" once listening, then one "DELIVERED <rcpt> <n> pipelined=<yes|no>" line per
+accepted message, where "pipelined" says whether RCPT TO had already arrived when MAIL FROM
+was read (the client did not wait for the MAIL reply).
 """
 
 import argparse
@@ -35,6 +38,13 @@ class Handler:
             responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # Peeks at what the client sent after MAIL FROM: private, but this is a test peer.
+        envelope.pipelined = b"RCPT" in bytes(server._reader._buffer)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
         if local.startswith("defer"):
@@ -43,6 +53,9 @@ class Handler:
             return "550 5.1.1 No such user here"
         if local.startswith("full"):
             return "552 5.2.2 Mailbox full"
+        if local.startswith("bye"):
+            asyncio.get_running_loop().call_later(0.05, server.transport.close)
+            return "421 4.7.0 fault-server closing connection"
         if local.startswith("hangup"):
             server.transport.abort()
             return "421 4.3.0 never seen: the connection is gone"
@@ -58,7 +71,8 @@ class Handler:
         if local.startswith("datareject"):
             return "554 5.7.1 Message rejected as spam"
         self.delivered += 1
-        print(f"DELIVERED {envelope.rcpt_tos[0]} {self.delivered}", flush=True)
+        pipelined = "yes" if envelope.pipelined else "no"
+        print(f"DELIVERED {envelope.rcpt_tos[0]} {self.delivered} pipelined={pipelined}", flush=True)
         return f"250 2.0.0 Ok: queued as Q{self.delivered}"
 
 

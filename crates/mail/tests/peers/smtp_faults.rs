@@ -87,6 +87,8 @@ async fn replies_are_classified_and_the_connection_survives_them(pipelining: boo
         server.wait_for_delivered(2).await,
         ["first@example.org", "last@example.org"]
     );
+    // RFC 2920: pipeline exactly when the server offers it.
+    assert_eq!(server.pipelined(), [pipelining, pipelining]);
     assert_eq!(pool.stats().connections_opened, 1);
 }
 
@@ -128,6 +130,20 @@ async fn a_disconnect_mid_session_is_transient_and_the_pool_recovers_with_pipeli
 #[tokio::test]
 async fn a_disconnect_mid_session_is_transient_and_the_pool_recovers_without_pipelining() {
     a_disconnect_mid_session_is_transient_and_the_pool_recovers(false).await;
+}
+
+#[tokio::test]
+async fn a_421_is_transient_and_the_next_message_takes_a_new_connection() {
+    let server = FaultServer::start(&["--pipelining"]);
+    let pool = pool(&[server.url(None, "")], one_connection());
+    let closing = send_to(&pool, "bye@example.org").await;
+    assert_transient(&closing, Stage::RcptTo, Some(421));
+    assert_eq!(
+        Outcome::of(&closing).enhanced().unwrap().to_string(),
+        "4.7.0"
+    );
+    assert!(Outcome::of(&send_to(&pool, "after@example.org").await).is_accepted());
+    assert_eq!(pool.stats().connections_opened, 2);
 }
 
 #[tokio::test]

@@ -251,6 +251,16 @@ impl FaultServer {
         }
     }
 
+    /// For each accepted message so far, whether the client pipelined MAIL and RCPT.
+    pub fn pipelined(&self) -> Vec<bool> {
+        self.delivered
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .map(|line| line.ends_with("pipelined=yes"))
+            .collect()
+    }
+
     /// `smtp://127.0.0.1:PORT` plus `rest` (e.g. `?tls=none`), with `credentials` as
     /// `user:pass` when given.
     pub fn url(&self, credentials: Option<&str>, rest: &str) -> String {
