@@ -303,6 +303,14 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_signers_can_be_shared_with_a_blocking_pool() {
+        fn shared<T: Send + Sync>(_: &T) {}
+        let key = DkimKey::generate(KeyAlgorithm::Ed25519).unwrap();
+        shared(&key);
+        shared(&DkimSigner::new(key, "example.com", "s1").unwrap());
+    }
+
+    #[test]
     fn debug_output_never_shows_the_private_key() {
         let key = DkimKey::generate(KeyAlgorithm::Ed25519).unwrap();
         let pem = key.to_pem();

@@ -75,7 +75,8 @@ pub enum ErrorKind {
 /// A delivery attempt that did not end in a 2xx reply to the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryError {
-    /// The relay, as `host:port`.
+    /// The relay, as `host:port` (the first relay when the message was refused before any
+    /// relay was tried).
     pub relay: String,
     pub stage: Stage,
     pub kind: ErrorKind,

@@ -382,6 +382,21 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_and_its_send_future_can_move_between_threads() {
+        fn shared<T: Send + Sync>(_: &T) {}
+        fn spawnable<T: Send>(_: T) {}
+        let pool = SmtpPool::new(
+            vec![Relay::parse("smtp://127.0.0.1:2525").unwrap()],
+            PoolConfig::default(),
+        )
+        .unwrap();
+        shared(&pool);
+        let address = EmailAddress::parse("a@example.com").unwrap();
+        // Built, never polled: only its type matters.
+        spawnable(pool.send(&address, &address, b""));
+    }
+
+    #[test]
     fn envelope_addresses_use_the_ascii_domain() {
         let address = EmailAddress::parse("ann@bücher.example").unwrap();
         let envelope = envelope_address(&address, "r:25", Stage::RcptTo).unwrap();
