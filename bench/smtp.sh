@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Messages per second of herald-mail's SMTP pool against the machine's physical limit:
+# Postfix's own smtp-source blasting the same smtp-sink, in the same run, alternating.
+#
+#   bench/smtp.sh [MESSAGES] [ROUNDS]      (defaults: 50000 messages, 3 rounds)
+#
+# Both sides use 20 connections, reused across messages, and 10 KB messages. Prints each
+# run, the median rate of each side and the ratio pool / smtp-source.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/test-peers
+export PATH="$PATH:/usr/sbin"
+
+messages=${1:-50000}
+rounds=${2:-3}
+connections=20
+bytes=10240
+
+cargo build --release --quiet -p herald-mail --example smtp_blast
+blast="${CARGO_TARGET_DIR:-target}/release/examples/smtp_blast"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+user_option=()
+[ "$(id -u)" = 0 ] && user_option=(-u postfix)
+smtp-sink "${user_option[@]}" -c "127.0.0.1:$port" 1000 >/dev/null 2>&1 &
+sink=$!
+trap 'kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.05
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+source_rates=()
+pool_rates=()
+for round in $(seq "$rounds"); do
+  start=$(date +%s.%N)
+  smtp-source -d -s "$connections" -m "$messages" -l "$bytes" "127.0.0.1:$port"
+  end=$(date +%s.%N)
+  rate=$(awk -v m="$messages" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", m / (e - s) }')
+  source_rates+=("$rate")
+  echo "round $round: smtp-source  $rate msg/s"
+
+  line=$("$blast" "smtp://127.0.0.1:$port" "$messages" "$connections" "$bytes")
+  rate=$(sed -E 's/.*rate=([0-9]+).*/\1/' <<<"$line")
+  pool_rates+=("$rate")
+  echo "round $round: herald pool  $rate msg/s  ($line)"
+done
+
+source_median=$(printf '%s\n' "${source_rates[@]}" | median)
+pool_median=$(printf '%s\n' "${pool_rates[@]}" | median)
+echo "smtp-source median: $source_median msg/s"
+echo "herald pool median: $pool_median msg/s"
+awk -v p="$pool_median" -v s="$source_median" 'BEGIN { printf "ratio pool / smtp-source: %.2f\n", p / s }'

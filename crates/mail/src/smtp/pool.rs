@@ -1,0 +1,405 @@
+//! A pool of SMTP connections per relay, with failover across relays.
+
+use super::connection::Connection;
+use super::error::{DeliveryError, ErrorKind, Stage};
+use super::relay::Relay;
+use super::reply::SmtpReply;
+use super::tls::TlsSetup;
+use crate::address::ascii_address;
+use herald_domain::email_address::EmailAddress;
+use lettre::Address;
+use lettre::transport::smtp::extension::ClientId;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How long each step may take before the attempt fails as a timeout (transient).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Resolving and opening TCP.
+    pub connect: Duration,
+    /// Each command's reply: greeting, EHLO, STARTTLS and the TLS handshake, AUTH, RSET,
+    /// MAIL, RCPT, DATA, QUIT.
+    pub command: Duration,
+    /// Sending the content and reading the reply to its final `.`.
+    pub data: Duration,
+}
+
+impl Default for Timeouts {
+    /// 30 s to connect, 60 s per command, 120 s for the content: shorter than RFC 5321
+    /// §4.5.3.2 (5 to 10 minutes), which suits a sender that retries.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(30),
+            command: Duration::from_secs(60),
+            data: Duration::from_secs(120),
+        }
+    }
+}
+
+/// How the pool behaves; the same for every relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Connections open at once to one relay (idle and busy); a send beyond waits.
+    pub max_connections: usize,
+    /// A connection is closed (QUIT) after this many messages.
+    pub max_messages_per_connection: u32,
+    /// A connection idle longer than this is closed rather than reused (servers drop idle
+    /// sessions after a few minutes; Postfix after 300 s).
+    pub idle_timeout: Duration,
+    /// A relay that could not be connected to is tried after the others for this long.
+    pub relay_retry_after: Duration,
+    /// The EHLO name: this host's name, or an IP address; `None` says `[127.0.0.1]`.
+    pub hello_name: Option<String>,
+    pub timeouts: Timeouts,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            max_messages_per_connection: 100,
+            idle_timeout: Duration::from_secs(30),
+            relay_retry_after: Duration::from_secs(30),
+            hello_name: None,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// Why a pool could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("a pool needs at least one relay")]
+    NoRelay,
+    #[error("max_connections and max_messages_per_connection must be at least 1")]
+    ZeroLimit,
+    #[error("the EHLO name {0:?} must be a host name or an IP address, without blanks")]
+    HelloName(String),
+    #[error("TLS for relay {relay} could not be set up: {detail}")]
+    Tls { relay: String, detail: String },
+}
+
+/// Counters for metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Connections opened (greeted and ready) since the pool was made, all relays.
+    pub connections_opened: u64,
+    /// Connections waiting in the pool for the next message.
+    pub idle_connections: usize,
+}
+
+/// Delivers messages through pooled connections to one or more relays, tried in order:
+/// a relay that cannot be connected to (refused, timed out, greeting refused, STARTTLS or
+/// AUTH failed) is skipped for the next one, and put last for `relay_retry_after`.
+///
+/// Share it (`Arc<SmtpPool>`) between the engine's workers: `send` takes `&self`.
+pub struct SmtpPool {
+    relays: Vec<RelayPool>,
+    config: PoolConfig,
+    hello: ClientId,
+    connections_opened: AtomicU64,
+}
+
+struct RelayPool {
+    relay: Relay,
+    address: String,
+    tls: TlsSetup,
+    permits: Semaphore,
+    idle: Mutex<Vec<Connection>>,
+    down_until: Mutex<Option<Instant>>,
+}
+
+impl SmtpPool {
+    /// A pool over `relays`, in order of preference. Opens no connection yet.
+    pub fn new(relays: Vec<Relay>, config: PoolConfig) -> Result<Self, PoolError> {
+        if relays.is_empty() {
+            return Err(PoolError::NoRelay);
+        }
+        if config.max_connections == 0 || config.max_messages_per_connection == 0 {
+            return Err(PoolError::ZeroLimit);
+        }
+        let hello = hello_name(config.hello_name.as_deref())?;
+        let relays = relays
+            .into_iter()
+            .map(|relay| {
+                let tls = TlsSetup::new(&relay).map_err(|detail| PoolError::Tls {
+                    relay: relay.to_string(),
+                    detail,
+                })?;
+                Ok(RelayPool {
+                    address: relay.address(),
+                    relay,
+                    tls,
+                    permits: Semaphore::new(config.max_connections),
+                    idle: Mutex::new(Vec::new()),
+                    down_until: Mutex::new(None),
+                })
+            })
+            .collect::<Result<Vec<_>, PoolError>>()?;
+        Ok(Self {
+            relays,
+            config,
+            hello,
+            connections_opened: AtomicU64::new(0),
+        })
+    }
+
+    /// Delivers `message` from `envelope_from` (the Return-Path) to `recipient`.
+    ///
+    /// `Ok` is the relay's 2xx reply to the end of DATA (its text usually names the queue
+    /// id). Classify either side with [`Outcome::of`](super::Outcome::of). The message
+    /// must use CRLF line endings, as [`crate::message`] writes them.
+    pub async fn send(
+        &self,
+        envelope_from: &EmailAddress,
+        recipient: &EmailAddress,
+        message: &[u8],
+    ) -> Result<SmtpReply, DeliveryError> {
+        let first_relay = &self.relays[0].address;
+        let from = envelope_address(envelope_from, first_relay, Stage::MailFrom)?;
+        let to = envelope_address(recipient, first_relay, Stage::RcptTo)?;
+        let mut last_error = None;
+        for relay in self.relays_in_order() {
+            // The semaphore is never closed, so acquiring only waits.
+            let Ok(_permit) = relay.permits.acquire().await else {
+                continue;
+            };
+            match relay.deliver(self, &from, &to, message).await {
+                Ok(result) => return result,
+                Err(error) => {
+                    relay.mark_down(self.config.relay_retry_after);
+                    last_error = Some(error);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            DeliveryError::new(
+                first_relay,
+                Stage::Connect,
+                ErrorKind::RelayUnusable("no relay could be tried".into()),
+            )
+        }))
+    }
+
+    /// Connection counters.
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            connections_opened: self.connections_opened.load(Ordering::Relaxed),
+            idle_connections: self.relays.iter().map(RelayPool::idle_count).sum(),
+        }
+    }
+
+    /// Says QUIT on every idle connection and waits for them to close (at most the command
+    /// timeout). Sends still running keep their connections; call this at shutdown.
+    pub async fn close(&self) {
+        let mut quits = JoinSet::new();
+        for relay in &self.relays {
+            for connection in relay.drain_idle() {
+                quits.spawn(connection.quit(self.config.timeouts.command));
+            }
+        }
+        while quits.join_next().await.is_some() {}
+    }
+
+    /// Relays that are up, in configured order, then those marked down.
+    fn relays_in_order(&self) -> Vec<&RelayPool> {
+        let now = Instant::now();
+        let (up, down): (Vec<&RelayPool>, Vec<&RelayPool>) =
+            self.relays.iter().partition(|relay| !relay.is_down(now));
+        up.into_iter().chain(down).collect()
+    }
+}
+
+impl RelayPool {
+    /// Runs the transaction on a pooled or new connection. `Err` means this relay could
+    /// not be used at all (try the next one); `Ok` holds the transaction's result.
+    async fn deliver(
+        &self,
+        pool: &SmtpPool,
+        from: &Address,
+        to: &Address,
+        message: &[u8],
+    ) -> Result<Result<SmtpReply, DeliveryError>, DeliveryError> {
+        let config = &pool.config;
+        loop {
+            let (mut connection, reused) = match self.take_idle(config) {
+                Some(connection) => (connection, true),
+                None => {
+                    let connection =
+                        Connection::open(&self.relay, &self.tls, &pool.hello, &config.timeouts)
+                            .await?;
+                    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+                    (connection, false)
+                }
+            };
+            self.mark_up();
+            let attempt = connection.send(from, to, message, &config.timeouts).await;
+            if attempt.stale && reused {
+                // The server dropped this idle session; nothing was taken. Next one.
+                continue;
+            }
+            if !attempt.reusable {
+                drop(connection);
+            } else if connection.messages >= config.max_messages_per_connection {
+                tokio::spawn(connection.quit(config.timeouts.command));
+            } else {
+                self.put_idle(connection);
+            }
+            return Ok(attempt.result);
+        }
+    }
+
+    /// The most recently used idle connection still young enough; older ones are closed.
+    fn take_idle(&self, config: &PoolConfig) -> Option<Connection> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        while let Some(connection) = idle.pop() {
+            if connection.last_used.elapsed() < config.idle_timeout {
+                return Some(connection);
+            }
+            tokio::spawn(connection.quit(config.timeouts.command));
+        }
+        None
+    }
+
+    fn put_idle(&self, connection: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(connection);
+    }
+
+    fn drain_idle(&self) -> Vec<Connection> {
+        std::mem::take(
+            &mut *self
+                .idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
+    }
+
+    fn is_down(&self, now: Instant) -> bool {
+        self.down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_some_and(|until| now < until)
+    }
+
+    fn mark_down(&self, for_how_long: Duration) {
+        *self
+            .down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now() + for_how_long);
+    }
+
+    fn mark_up(&self) {
+        *self
+            .down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
+
+fn hello_name(name: Option<&str>) -> Result<ClientId, PoolError> {
+    let Some(name) = name else {
+        return Ok(ClientId::default());
+    };
+    match name.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => Ok(ClientId::Ipv4(ip)),
+        Ok(IpAddr::V6(ip)) => Ok(ClientId::Ipv6(ip)),
+        Err(_) if !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_graphic()) => {
+            Ok(ClientId::Domain(name.to_owned()))
+        }
+        Err(_) => Err(PoolError::HelloName(name.to_owned())),
+    }
+}
+
+/// The address for MAIL FROM or RCPT TO: ASCII (punycode domain), so no SMTPUTF8.
+fn envelope_address(
+    address: &EmailAddress,
+    relay: &str,
+    stage: Stage,
+) -> Result<Address, DeliveryError> {
+    let unsendable =
+        |detail: &str| DeliveryError::new(relay, stage, ErrorKind::Unsendable(detail.to_owned()));
+    let ascii = ascii_address(address)
+        .map_err(|_| unsendable("the address's domain has no ASCII (IDNA) form"))?;
+    ascii
+        .parse()
+        .map_err(|_| unsendable("the address has no SMTP form"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_needs_relays_limits_and_a_clean_ehlo_name() {
+        let relay = || vec![Relay::parse("smtp://127.0.0.1:2525").unwrap()];
+        assert!(matches!(
+            SmtpPool::new(Vec::new(), PoolConfig::default()),
+            Err(PoolError::NoRelay)
+        ));
+        let zero = PoolConfig {
+            max_connections: 0,
+            ..PoolConfig::default()
+        };
+        assert!(matches!(
+            SmtpPool::new(relay(), zero),
+            Err(PoolError::ZeroLimit)
+        ));
+        let injected = PoolConfig {
+            hello_name: Some("host\r\nMAIL FROM:<x@y>".into()),
+            ..PoolConfig::default()
+        };
+        assert!(matches!(
+            SmtpPool::new(relay(), injected),
+            Err(PoolError::HelloName(_))
+        ));
+        assert_eq!(
+            hello_name(Some("10.0.0.1")).unwrap().to_string(),
+            "[10.0.0.1]"
+        );
+        assert_eq!(hello_name(Some("::1")).unwrap().to_string(), "[IPv6:::1]");
+        assert_eq!(
+            hello_name(Some("mta.example.com")).unwrap().to_string(),
+            "mta.example.com"
+        );
+        assert!(SmtpPool::new(relay(), PoolConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn the_pool_and_its_send_future_can_move_between_threads() {
+        fn shared<T: Send + Sync>(_: &T) {}
+        fn spawnable<T: Send>(_: T) {}
+        let pool = SmtpPool::new(
+            vec![Relay::parse("smtp://127.0.0.1:2525").unwrap()],
+            PoolConfig::default(),
+        )
+        .unwrap();
+        shared(&pool);
+        let address = EmailAddress::parse("a@example.com").unwrap();
+        // Built, never polled: only its type matters.
+        spawnable(pool.send(&address, &address, b""));
+    }
+
+    #[test]
+    fn envelope_addresses_use_the_ascii_domain() {
+        let address = EmailAddress::parse("ann@bücher.example").unwrap();
+        let envelope = envelope_address(&address, "r:25", Stage::RcptTo).unwrap();
+        assert_eq!(envelope.to_string(), "ann@xn--bcher-kva.example");
+    }
+}
