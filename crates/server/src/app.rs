@@ -12,9 +12,17 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use herald_domain::signed_link::LinkKey;
+use herald_store::Store;
+use rand::Rng;
+use tokio::sync::watch;
+
 use crate::api;
 use crate::config::Config;
 use crate::crm::BuiltinCrm;
+use crate::engine::Engine;
 use crate::state::AppState;
 
 /// Opens the database (applying migrations) and assembles the shared state.
@@ -22,31 +30,59 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let store = herald_store::open(config.database_url.expose())
         .await
         .context("cannot open the database")?;
+    let link_key = link_key(store.as_ref()).await?;
     Ok(AppState {
         crm: Arc::new(BuiltinCrm::new(store.clone(), clock.clone())),
+        link_key,
         store,
         clock,
         config: Arc::new(config),
     })
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish.
+/// The installation's link-signing key: made once, kept in the database so that every
+/// node signs alike and links survive restarts.
+async fn link_key(store: &dyn Store) -> anyhow::Result<LinkKey> {
+    const NAME: &str = "links.key";
+    let fresh: [u8; 32] = rand::rng().random();
+    store
+        .put_setting_if_absent(NAME, &URL_SAFE_NO_PAD.encode(fresh))
+        .await?;
+    let stored = store
+        .get_setting(NAME)
+        .await?
+        .context("the link key vanished")?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(stored)
+        .context("the stored link key is not base64")?;
+    Ok(LinkKey::new(bytes))
+}
+
+/// Serves the API on `listener` and runs the send engine until `shutdown` completes;
+/// then lets in-flight requests and messages finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let (stop_engine, engine_stopped) = watch::channel(false);
+    let engine = Engine::new(state.clone());
+    let engine = tokio::spawn(engine.run(engine_stopped));
     // Path rewriting must happen before routing, so it wraps the whole router.
     let app =
         MapRequestLayer::new(api::collapse_slashes::<axum::body::Body>).layer(api::router(state));
-    axum::serve(
+    let served = axum::serve(
         listener,
         ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_engine.send(true);
+    })
     .await
-    .context("HTTP server failed")
+    .context("HTTP server failed");
+    engine.await.context("the send engine panicked")?;
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

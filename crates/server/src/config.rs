@@ -54,10 +54,17 @@ pub struct Config {
     pub log: String,
     /// `log_format`: `text` or `json`.
     pub log_format: LogFormat,
+    /// `smtp_relay`: the default relay(s), `smtp://user:pass@host:port` or `smtps://…`,
+    /// several separated by commas for failover; `None` keeps mail in the capture outbox.
+    pub smtp_relay: Option<Secret>,
+    /// `workers`: messages in flight at once on this node.
+    pub workers: usize,
+    /// `node_id`: this process's name in leases (default: host name and process id).
+    pub node_id: String,
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -68,6 +75,9 @@ pub const KEYS: [&str; 10] = [
     "token_failure_window_secs",
     "log",
     "log_format",
+    "smtp_relay",
+    "workers",
+    "node_id",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +215,24 @@ impl Sources {
             "json" => Ok(LogFormat::Json),
             _ => Err(format!("{v:?} is not one of: text, json")),
         })?;
+        let smtp_relay = self.parse("smtp_relay", None, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            for (n, relay) in v.split(',').enumerate() {
+                herald_mail::smtp::Relay::parse(relay.trim())
+                    .map_err(|err| format!("relay {} of the list is not usable: {err}", n + 1))?;
+            }
+            Ok(Some(Secret(v.to_owned())))
+        })?;
+        let workers = self.parse("workers", 32, |v| positive(v).map(|n| n as usize))?;
+        let node_id = self.parse("node_id", default_node_id(), |v| {
+            if v.is_empty() || v.len() > 128 {
+                Err("must be 1 to 128 characters".into())
+            } else {
+                Ok(v.to_owned())
+            }
+        })?;
         Ok(Config {
             listen,
             data_dir,
@@ -216,8 +244,20 @@ impl Sources {
             token_failure_window_secs,
             log,
             log_format,
+            smtp_relay,
+            workers,
+            node_id,
         })
     }
+}
+
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "herald".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 fn positive(v: &str) -> Result<i64, String> {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod crm;
 pub mod demo;
+pub mod engine;
 pub mod packages;
 pub mod state;
 pub mod telemetry;

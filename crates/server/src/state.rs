@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use herald_domain::clock::Clock;
+use herald_domain::signed_link::LinkKey;
 use herald_store::Store;
 
 use crate::config::Config;
@@ -15,4 +16,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where send audiences come from (the built-in CRM unless configured otherwise).
     pub crm: Arc<dyn CrmConnector>,
+    /// Signs and checks the links in messages (unsubscribe, view online).
+    pub link_key: LinkKey,
 }

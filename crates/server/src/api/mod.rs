@@ -6,6 +6,7 @@ mod crm;
 pub mod error;
 mod health;
 pub mod json;
+mod outbox;
 mod platform;
 pub mod query;
 pub mod send;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(classifications::routes())
         .merge(crm::routes())
+        .merge(outbox::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))

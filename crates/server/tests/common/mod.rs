@@ -146,6 +146,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The first column of the first row of a query, as text, read straight from the
+    /// database (for ids the API does not list by key).
+    pub async fn scalar(&self, sql: &str) -> String {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.db.url).await.unwrap();
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let value = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+            .unwrap();
+        pool.close().await;
+        value
+    }
+
     /// Rows in a table, read straight from the database (to prove nothing changed).
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();

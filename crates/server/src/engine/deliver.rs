@@ -1,0 +1,261 @@
+//! Delivery: claim due recipients, render, sign, hand to the transport, record what
+//! happened. No transaction is open while a message is rendered or sent.
+
+use std::sync::Arc;
+
+use herald_domain::recipient::{RecipientStatus, SuppressionReason};
+use herald_domain::send::status::InstanceStatus;
+use herald_mail::smtp::Outcome;
+use herald_store::{AttemptOutcome, ClaimedRecipient, NewCapturedMessage};
+use rand::Rng;
+use tokio::sync::{OwnedSemaphorePermit, watch};
+
+use super::plan::PlanError;
+use super::render::{Rendered, render};
+use super::transport::Transport;
+use super::{Engine, Plan};
+
+impl Engine {
+    pub(super) async fn dispatch_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let free = self.in_flight.available_permits();
+            if free == 0 {
+                // Wait for a message in flight to finish.
+                let permit = tokio::select! {
+                    permit = self.in_flight.acquire() => permit,
+                    _ = shutdown.changed() => return,
+                };
+                drop(permit);
+                continue;
+            }
+            let now = self.state.clock.now();
+            let claimed = self
+                .state
+                .store
+                .claim_recipients(&self.node, now, self.lease, free as i64)
+                .await;
+            match claimed {
+                Ok(claimed) if !claimed.is_empty() => {
+                    for recipient in claimed {
+                        let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                            return;
+                        };
+                        let engine = self.clone();
+                        tokio::spawn(async move { engine.deliver(recipient, permit).await });
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "could not claim recipients"),
+            }
+            if Self::idle(&mut shutdown).await {
+                return;
+            }
+        }
+    }
+
+    /// Whether the instance may hand messages to a relay now.
+    async fn may_send(&self, claimed: &ClaimedRecipient) -> bool {
+        let instance_id = claimed.recipient.instance_id;
+        if let Some(answer) = self.gate.may_send(instance_id) {
+            return answer;
+        }
+        match self
+            .state
+            .store
+            .get_send_instance(claimed.mid, instance_id)
+            .await
+        {
+            Ok(Some(instance)) => {
+                self.gate.remember(instance_id, instance.status);
+                instance.status == InstanceStatus::Sending
+            }
+            _ => false,
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, claimed: ClaimedRecipient, _permit: OwnedSemaphorePermit) {
+        let recipient_id = claimed.recipient.id;
+        let instance_id = claimed.recipient.instance_id;
+        if let Err(err) = self.try_deliver(&claimed).await {
+            tracing::error!(instance = instance_id, recipient = recipient_id, error = %format!("{err:#}"), "delivery attempt failed; its lease will expire");
+        }
+    }
+
+    async fn try_deliver(&self, claimed: &ClaimedRecipient) -> anyhow::Result<()> {
+        let store = &self.state.store;
+        let recipient = &claimed.recipient;
+        if !self.may_send(claimed).await {
+            store
+                .release_recipient(&self.node, recipient.id, claimed.attempt)
+                .await?;
+            return Ok(());
+        }
+        let plan = match self.plan_for(claimed).await {
+            Ok(plan) => plan,
+            Err(PlanError::Unusable(message)) => {
+                let now = self.state.clock.now();
+                store
+                    .fail_instance(recipient.instance_id, &message, now)
+                    .await?;
+                return Ok(());
+            }
+            Err(PlanError::Store(err)) => return Err(err.into()),
+        };
+        if claimed.maybe_delivered_before {
+            tracing::warn!(
+                instance = recipient.instance_id,
+                recipient = recipient.id,
+                "retrying a message whose earlier attempt was never recorded: the relay may deliver it twice"
+            );
+        }
+        let now = self.state.clock.now();
+        let rendered = {
+            let (plan, recipient, links) = (plan.clone(), recipient.clone(), self.links.clone());
+            tokio::task::spawn_blocking(move || render(&plan, &recipient, &links, now)).await?
+        };
+        let rendered = match rendered {
+            Ok(rendered) => rendered,
+            Err(reason) => {
+                let outcome = self.outcome(claimed, RecipientStatus::Failed, reason, None);
+                store.record_outcome(&self.node, &outcome, now).await?;
+                return Ok(());
+            }
+        };
+        // The last moment a cancel or pause can stop this message.
+        if !self.may_send(claimed).await {
+            store
+                .release_recipient(&self.node, recipient.id, claimed.attempt)
+                .await?;
+            return Ok(());
+        }
+        let outcome = self.hand_over(&plan, claimed, rendered).await?;
+        let now = self.state.clock.now();
+        if !store.record_outcome(&self.node, &outcome, now).await? {
+            tracing::warn!(
+                instance = recipient.instance_id,
+                recipient = recipient.id,
+                "the lease ran out before the outcome was recorded"
+            );
+        } else if outcome.status == RecipientStatus::Bounced {
+            let address = recipient.email.to_lowercase();
+            let reply = outcome.reply.as_deref();
+            store
+                .suppress(
+                    claimed.mid,
+                    &address,
+                    SuppressionReason::HardBounce,
+                    reply,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn plan_for(&self, claimed: &ClaimedRecipient) -> Result<Arc<Plan>, PlanError> {
+        let instance_id = claimed.recipient.instance_id;
+        if let Some(plan) = self.cached_plan(instance_id) {
+            return Ok(plan);
+        }
+        let instance = self
+            .state
+            .store
+            .get_send_instance(claimed.mid, instance_id)
+            .await?
+            .ok_or_else(|| PlanError::Unusable(format!("send instance {instance_id} is gone")))?;
+        self.plan(&instance).await
+    }
+
+    /// Gives the message to the transport and classifies the answer.
+    async fn hand_over(
+        &self,
+        plan: &Plan,
+        claimed: &ClaimedRecipient,
+        rendered: Rendered,
+    ) -> anyhow::Result<AttemptOutcome> {
+        match &plan.transport {
+            Transport::Capture => {
+                let reply = "250 captured in the outbox (no relay configured)".to_owned();
+                self.state
+                    .store
+                    .capture_message(
+                        NewCapturedMessage {
+                            mid: claimed.mid,
+                            instance_id: claimed.recipient.instance_id,
+                            recipient_id: claimed.recipient.id,
+                            envelope_from: rendered.envelope_from.as_str().to_owned(),
+                            rcpt_to: rendered.to.as_str().to_owned(),
+                            subject: rendered.subject,
+                            raw: rendered.bytes,
+                        },
+                        self.state.clock.now(),
+                    )
+                    .await?;
+                Ok(self.outcome(claimed, RecipientStatus::Sent, reply, None))
+            }
+            Transport::Smtp(pool) => {
+                let result = pool
+                    .send(&rendered.envelope_from, &rendered.to, &rendered.bytes)
+                    .await;
+                let outcome = Outcome::of(&result);
+                let reply = describe(&outcome);
+                Ok(match outcome {
+                    Outcome::Accepted { .. } => {
+                        self.outcome(claimed, RecipientStatus::Sent, reply, None)
+                    }
+                    Outcome::Permanent { .. } => {
+                        self.outcome(claimed, RecipientStatus::Bounced, reply, None)
+                    }
+                    Outcome::Transient { .. } => self.deferral(claimed, reply),
+                })
+            }
+        }
+    }
+
+    /// A transient failure: try again later, or give up when the message is too old.
+    fn deferral(&self, claimed: &ClaimedRecipient, reply: String) -> AttemptOutcome {
+        let now = self.state.clock.now();
+        let first = claimed.recipient.first_attempt_at.unwrap_or(now);
+        let jitter: f64 = rand::rng().random();
+        let attempts = u32::try_from(claimed.attempt).unwrap_or(u32::MAX);
+        match self.retry.next_attempt(attempts, first, now, jitter) {
+            Some(at) => self.outcome(claimed, RecipientStatus::Deferred, reply, Some(at)),
+            None => {
+                let reply = format!("gave up after {attempts} attempts: {reply}");
+                self.outcome(claimed, RecipientStatus::Failed, reply, None)
+            }
+        }
+    }
+
+    fn outcome(
+        &self,
+        claimed: &ClaimedRecipient,
+        status: RecipientStatus,
+        reply: String,
+        next_attempt_at: Option<time::OffsetDateTime>,
+    ) -> AttemptOutcome {
+        AttemptOutcome {
+            recipient_id: claimed.recipient.id,
+            attempt: claimed.attempt,
+            status,
+            reply: Some(reply),
+            next_attempt_at,
+        }
+    }
+}
+
+/// The relay's answer as kept on the recipient: code, enhanced status and text.
+fn describe(outcome: &Outcome) -> String {
+    let code = outcome.code().map(|c| c.to_string());
+    let enhanced = outcome.enhanced().map(|e| e.to_string());
+    [code, enhanced, Some(outcome.text().to_owned())]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,169 @@
+//! The send engine: a durable scheduler, audience resolution, delivery workers and the
+//! settling of each instance's status and counts. Every node runs all of it; the store's
+//! leases decide who does what, so several nodes on one PostgreSQL share the work.
+//!
+//! Loops:
+//! - **scheduler**: claims due instances (and abandoned resolutions) and resolves them;
+//! - **dispatcher**: claims due recipients, up to `workers` in flight, and delivers each;
+//! - **settler**: refreshes the gate (which instances may send), settles statuses and
+//!   counts, and forgets the plans of finished instances.
+
+mod deliver;
+mod gate;
+mod plan;
+mod render;
+mod resolve;
+mod settle;
+mod transport;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use herald_domain::retry::RetryPolicy;
+use herald_store::SendInstance;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::state::AppState;
+use gate::Gate;
+use plan::{Plan, PlanError};
+use render::Links;
+use transport::Transports;
+
+/// How often idle loops look for work: an instance starts within this of its time.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long a claim (of an instance's resolution or of a recipient) lasts.
+const LEASE: time::Duration = time::Duration::seconds(60);
+/// How long shutdown waits for messages in flight before leaving them to their leases.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The engine of one node.
+pub struct Engine {
+    state: AppState,
+    node: String,
+    lease: time::Duration,
+    workers: usize,
+    retry: RetryPolicy,
+    transports: Transports,
+    links: Links,
+    plans: Mutex<HashMap<i64, Arc<Plan>>>,
+    gate: Gate,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Engine {
+    pub fn new(state: AppState) -> Arc<Engine> {
+        let config = &state.config;
+        let default_relays = config
+            .smtp_relay
+            .as_ref()
+            .map(|relays| {
+                relays
+                    .expose()
+                    .split(',')
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Arc::new(Engine {
+            node: config.node_id.clone(),
+            lease: LEASE,
+            workers: config.workers,
+            retry: RetryPolicy::default(),
+            transports: Transports::new(default_relays, config.workers.min(50)),
+            links: Links {
+                key: state.link_key.clone(),
+                base: config.public_base(),
+            },
+            plans: Mutex::new(HashMap::new()),
+            gate: Gate::default(),
+            in_flight: Arc::new(Semaphore::new(config.workers)),
+            state,
+        })
+    }
+
+    /// Runs the engine's loops until `shutdown` turns true, then drains.
+    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
+        tracing::info!(node = %self.node, workers = self.workers, "send engine started");
+        let mut loops = JoinSet::new();
+        loops.spawn(self.clone().schedule_loop(shutdown.clone()));
+        loops.spawn(self.clone().dispatch_loop(shutdown.clone()));
+        loops.spawn(self.clone().settle_loop(shutdown.clone()));
+        while loops.join_next().await.is_some() {}
+        let drained = tokio::time::timeout(DRAIN, self.in_flight.acquire_many(self.workers as u32));
+        if drained.await.is_err() {
+            tracing::warn!("shutdown left messages in flight; their leases will expire");
+        }
+        for pool in self.transports.pools() {
+            pool.close().await;
+        }
+        tracing::info!(node = %self.node, "send engine stopped");
+    }
+
+    /// The plan of an instance, loaded once per node.
+    async fn plan(&self, instance: &SendInstance) -> Result<Arc<Plan>, PlanError> {
+        if let Some(plan) = self.cached_plan(instance.id) {
+            return Ok(plan);
+        }
+        let plan = Arc::new(
+            Plan::load(
+                self.state.store.as_ref(),
+                instance,
+                |relays| self.transports.for_relays(relays),
+                None,
+            )
+            .await?,
+        );
+        self.plans
+            .lock()
+            .expect("plan lock poisoned")
+            .insert(instance.id, plan.clone());
+        Ok(plan)
+    }
+
+    fn cached_plan(&self, instance_id: i64) -> Option<Arc<Plan>> {
+        self.plans
+            .lock()
+            .expect("plan lock poisoned")
+            .get(&instance_id)
+            .cloned()
+    }
+
+    /// Waits `POLL`, or less if shutdown comes first; true when shutting down.
+    async fn idle(shutdown: &mut watch::Receiver<bool>) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => *shutdown.borrow(),
+            _ = shutdown.changed() => true,
+        }
+    }
+
+    async fn schedule_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let now = self.state.clock.now();
+            match self
+                .state
+                .store
+                .claim_due_instance(&self.node, now, self.lease)
+                .await
+            {
+                Ok(Some(instance)) => {
+                    let lag = (now - instance.scheduled_at).as_seconds_f64();
+                    tracing::info!(
+                        instance = instance.id,
+                        lag_seconds = lag,
+                        "send instance started"
+                    );
+                    let engine = self.clone();
+                    tokio::spawn(async move { engine.resolve(instance).await });
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => tracing::error!(error = %err, "could not claim due instances"),
+            }
+            if Self::idle(&mut shutdown).await {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! What one send instance needs to build its messages, loaded once per instance and node:
+//! the email's templates (with the delivery profile's header and footer), the sender,
+//! the classification's rules, the postal address, the transport and the DKIM signer.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use herald_domain::content::{ContentSource, ContentTemplates, MemberAddress};
+use herald_domain::email_address::EmailAddress;
+use herald_domain::mid::Mid;
+use herald_mail::dkim::DkimSigner;
+use herald_store::{SendInstance, Store, StoreError};
+
+use super::transport::Transport;
+
+/// Everything needed to render and deliver any recipient of one instance.
+pub struct Plan {
+    pub mid: Mid,
+    pub instance_id: i64,
+    pub job_id: i64,
+    pub email_id: i64,
+    pub email_name: String,
+    pub templates: ContentTemplates,
+    pub from_address: EmailAddress,
+    pub reply_to: Option<(Option<String>, EmailAddress)>,
+    /// Commercial (Marketing) mail: unsubscribes apply and List-Unsubscribe is added.
+    pub commercial: bool,
+    pub member: MemberAddress,
+    pub transport: Transport,
+    pub signer: Option<Arc<DkimSigner>>,
+}
+
+/// Why an instance cannot be sent: something it refers to is gone or unusable. The text
+/// becomes the instance's error message.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Unusable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Plan {
+    /// Loads the plan of `instance`. `transport` picks the transport for the delivery
+    /// profile's relays; `signer` finds the DKIM signer for a key id or From domain.
+    pub async fn load(
+        store: &dyn Store,
+        instance: &SendInstance,
+        transport: impl FnOnce(&[String]) -> Result<Transport, String>,
+        signer: Option<Arc<DkimSigner>>,
+    ) -> Result<Plan, PlanError> {
+        let mid = instance.mid;
+        let gone = |what: String| PlanError::Unusable(format!("{what} no longer exists"));
+        let email = store
+            .get_email(mid, instance.email_id)
+            .await?
+            .ok_or_else(|| gone(format!("email {}", instance.email_id)))?;
+        let id = instance.send_classification_id.to_string();
+        let classification = store
+            .find_send_classification(mid, &id)
+            .await?
+            .ok_or_else(|| gone(format!("send classification {id}")))?;
+        let sender = store
+            .get_sender_profile(mid, classification.sender_profile.id)
+            .await?
+            .ok_or_else(|| {
+                gone(format!(
+                    "sender profile {}",
+                    classification.sender_profile.id
+                ))
+            })?;
+        let delivery = store
+            .get_delivery_profile(mid, classification.delivery_profile.id)
+            .await?
+            .ok_or_else(|| {
+                gone(format!(
+                    "delivery profile {}",
+                    classification.delivery_profile.id
+                ))
+            })?;
+        let html = email
+            .html
+            .as_deref()
+            .map(|html| format!("{}{html}{}", delivery.header_html, delivery.footer_html));
+        let text = match (&email.text, &delivery.footer_text) {
+            (Some(text), footer) if footer.is_empty() => Some(text.clone()),
+            (Some(text), footer) => Some(format!("{text}\n\n{footer}")),
+            (None, _) => None,
+        };
+        let templates = ContentTemplates::parse(ContentSource {
+            subject: &email.subject,
+            preheader: &email.preheader,
+            html: html.as_deref(),
+            text: text.as_deref(),
+            from_name: &sender.from_name,
+        })
+        .map_err(|err| PlanError::Unusable(format!("email {}: {err}", email.id)))?;
+        let relays: Vec<String> = delivery
+            .relays
+            .iter()
+            .map(|r| r.expose().to_owned())
+            .collect();
+        let transport = transport(&relays).map_err(PlanError::Unusable)?;
+        let account = store.get_account(mid).await?;
+        Ok(Plan {
+            mid,
+            instance_id: instance.id,
+            job_id: instance.job_id.unwrap_or(instance.id),
+            email_id: email.id,
+            email_name: email.name,
+            templates,
+            from_address: sender.from_address,
+            reply_to: sender
+                .reply_to_address
+                .map(|address| (sender.reply_to_display_name, address)),
+            commercial: classification.classification_type.is_commercial(),
+            member: MemberAddress {
+                business_name: account.map(|a| a.name).unwrap_or_default(),
+                street: delivery.address.street,
+                city: delivery.address.city,
+                state: delivery.address.state,
+                postal_code: delivery.address.postal_code,
+                country: delivery.address.country,
+            },
+            transport,
+            signer,
+        })
+    }
+
+    /// Personalization strings used by the email that neither `fields` (lower-case names
+    /// the audience yields) nor the system define, described for the instance's error.
+    pub fn undefined_names(&self, fields: &HashSet<String>) -> Option<String> {
+        let undefined = self.templates.undefined_names(|key| fields.contains(key));
+        if undefined.is_empty() {
+            return None;
+        }
+        let described: Vec<String> = undefined.iter().map(ToString::to_string).collect();
+        Some(described.join("; "))
+    }
+}

@@ -1,0 +1,175 @@
+//! One recipient's message: personalized, built as MIME, signed.
+
+use std::borrow::Cow;
+
+use herald_domain::content::SystemValues;
+use herald_domain::email_address::EmailAddress;
+use herald_domain::signed_link::LinkKey;
+use herald_mail::message::{Mailbox, MessageParts};
+use herald_store::Recipient;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::plan::Plan;
+
+/// Signs the links a message carries (unsubscribe, profile, view online).
+#[derive(Clone)]
+pub struct Links {
+    pub key: LinkKey,
+    /// The public base URL, ending in `/`.
+    pub base: String,
+}
+
+impl Links {
+    /// `{base}{path}/{token}`, the token carrying `kind:mid:instance:recipient`.
+    pub fn url(&self, path: &str, kind: char, plan: &Plan, recipient_id: i64) -> String {
+        let payload = format!("{kind}:{}:{}:{recipient_id}", plan.mid, plan.instance_id);
+        format!("{}{path}/{}", self.base, self.key.sign(&payload))
+    }
+}
+
+/// A message ready for a transport.
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub subject: String,
+    pub envelope_from: EmailAddress,
+    pub to: EmailAddress,
+}
+
+/// Renders and builds the message for `recipient`. An error is a message that cannot be
+/// built (the recipient fails; nothing is sent).
+pub fn render(
+    plan: &Plan,
+    recipient: &Recipient,
+    links: &Links,
+    now: OffsetDateTime,
+) -> Result<Rendered, String> {
+    let to = EmailAddress::parse(&recipient.email).map_err(|err| err.to_string())?;
+    let fields: Map<String, Value> = serde_json::from_str(&recipient.fields).unwrap_or_default();
+    let unsubscribe = links.url("unsubscribe", 'u', plan, recipient.id);
+    let profile = links.url("profile", 'p', plan, recipient.id);
+    let view = links.url("view", 'v', plan, recipient.id);
+    let system = SystemValues {
+        email: to.as_str(),
+        subscriber_key: &recipient.record_id,
+        job_id: plan.job_id,
+        email_id: plan.email_id,
+        email_name: &plan.email_name,
+        today: now.date(),
+        member: &plan.member,
+        unsub_center_url: &unsubscribe,
+        profile_center_url: &profile,
+        view_email_url: &view,
+    };
+    // Names were checked against the audience when the send started: a record without a
+    // value for a known field renders it empty.
+    let content = plan
+        .templates
+        .render(|key| {
+            system.get(key).or_else(|| {
+                Some(match fields.get(key) {
+                    Some(Value::String(text)) => Cow::Owned(text.clone()),
+                    Some(Value::Null) | None => Cow::Borrowed(""),
+                    Some(other) => Cow::Owned(other.to_string()),
+                })
+            })
+        })
+        .map_err(|err| err.to_string())?;
+    let text = match &content.text {
+        Some(text) => text.clone(),
+        None => content
+            .html
+            .as_deref()
+            .map(text_of_html)
+            .unwrap_or_default(),
+    };
+    let parts = MessageParts {
+        from: Mailbox {
+            name: Some(content.from_name.clone()).filter(|n| !n.is_empty()),
+            address: plan.from_address.clone(),
+        },
+        reply_to: plan.reply_to.as_ref().map(|(name, address)| Mailbox {
+            name: name.clone(),
+            address: address.clone(),
+        }),
+        to: Mailbox::bare(to.clone()),
+        subject: content.subject.clone(),
+        preheader: Some(content.preheader.clone()).filter(|p| !p.is_empty()),
+        html: content.html,
+        text,
+        date: now,
+        message_id: format!(
+            "<h{}.{}@{}>",
+            plan.instance_id,
+            recipient.id,
+            plan.from_address.domain()
+        ),
+        list_unsubscribe_url: plan
+            .commercial
+            .then(|| Url::parse(&unsubscribe).ok())
+            .flatten(),
+        list_unsubscribe_mailto: None,
+        extra_headers: vec![("X-Herald-Job".to_owned(), plan.job_id.to_string())],
+    };
+    let built = parts.build().map_err(|err| err.to_string())?;
+    let bytes = match &plan.signer {
+        Some(signer) => signer.sign(&built).map_err(|err| err.to_string())?,
+        None => built,
+    };
+    Ok(Rendered {
+        bytes,
+        subject: content.subject,
+        envelope_from: plan.from_address.clone(),
+        to,
+    })
+}
+
+/// A plain-text version of an HTML body, for emails that have no text view: tags
+/// dropped, block ends as line breaks, the common entities decoded.
+fn text_of_html(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = "";
+            break;
+        };
+        let name: String = rest[open + 1..open + close]
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if ["p", "br", "div", "tr", "h1", "h2", "h3", "li"].contains(&name.as_str()) {
+            text.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    lines.join("\n").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_of_html;
+
+    #[test]
+    fn html_without_a_text_view_becomes_readable_text() {
+        let html = "<html><body><h1>Hi Ann</h1><p>Fish &amp; chips&nbsp;today.</p>\
+                    <p>Bye<br/>Team</p></body></html>";
+        assert_eq!(
+            text_of_html(html),
+            "Hi Ann\n\nFish & chips today.\n\nBye\nTeam"
+        );
+    }
+}

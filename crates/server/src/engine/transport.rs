@@ -1,0 +1,75 @@
+//! Where messages go: a pool of SMTP relays, or the capture outbox when none is
+//! configured.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use herald_mail::smtp::{PoolConfig, Relay, SmtpPool};
+
+/// How one instance's messages leave Herald.
+#[derive(Clone)]
+pub enum Transport {
+    /// Kept in the database, readable through the outbox API.
+    Capture,
+    /// Delivered through these relays (failover in order).
+    Smtp(Arc<SmtpPool>),
+}
+
+/// One SMTP pool per distinct relay list, shared by every instance that uses it, so the
+/// pool's connection limit is the relay's limit on this node.
+pub struct Transports {
+    default_relays: Vec<String>,
+    max_connections: usize,
+    pools: Mutex<HashMap<Vec<String>, Arc<SmtpPool>>>,
+}
+
+impl Transports {
+    /// `default_relays`: the server relay list (`HERALD_SMTP_RELAY`), empty for capture.
+    pub fn new(default_relays: Vec<String>, max_connections: usize) -> Self {
+        Transports {
+            default_relays,
+            max_connections,
+            pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The transport for a delivery profile's relays (empty: the server default).
+    pub fn for_relays(&self, relays: &[String]) -> Result<Transport, String> {
+        let relays = if relays.is_empty() {
+            &self.default_relays
+        } else {
+            relays
+        };
+        if relays.is_empty() {
+            return Ok(Transport::Capture);
+        }
+        let mut pools = self.pools.lock().expect("transport lock poisoned");
+        if let Some(pool) = pools.get(relays) {
+            return Ok(Transport::Smtp(pool.clone()));
+        }
+        let parsed = relays
+            .iter()
+            .enumerate()
+            .map(|(n, relay)| {
+                Relay::parse(relay).map_err(|err| format!("relay {} is not usable: {err}", n + 1))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let config = PoolConfig {
+            max_connections: self.max_connections,
+            ..PoolConfig::default()
+        };
+        let pool = Arc::new(SmtpPool::new(parsed, config).map_err(|err| err.to_string())?);
+        pools.insert(relays.to_vec(), pool.clone());
+        Ok(Transport::Smtp(pool))
+    }
+
+    /// Every pool, for metrics and shutdown.
+    pub fn pools(&self) -> Vec<Arc<SmtpPool>> {
+        self.pools
+            .lock()
+            .expect("transport lock poisoned")
+            .values()
+            .cloned()
+            .collect()
+    }
+}
