@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use herald_domain::clock::{Clock, SystemClock};
 use herald_domain::mid::Mid;
 use herald_domain::scope::ScopeSet;
+use herald_mail::dkim::KeyAlgorithm;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -39,6 +40,28 @@ enum Command {
     /// Manage installed packages (API Integration client credentials).
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Manage DKIM signing keys.
+    #[command(subcommand)]
+    Dkim(DkimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DkimCommand {
+    /// Create a signing key for a domain and print the DNS TXT record to publish.
+    Generate {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        selector: String,
+        /// `rsa` (2048 bits, verified everywhere) or `ed25519`.
+        #[arg(long, default_value = "rsa")]
+        algorithm: String,
+        /// Print `{"id","algorithm","dns_record"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the keys (never their private parts) and their DNS records.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo } => serve(state, demo).await,
         Command::Account(command) => account(&state, command).await,
         Command::Package(command) => package(&state, command).await,
+        Command::Dkim(command) => dkim(&state, command).await,
     }
 }
 
@@ -230,6 +254,42 @@ async fn package(state: &AppState, command: PackageCommand) -> anyhow::Result<()
                 println!("Revoked package {client_id}; its tokens no longer work.");
             } else {
                 bail!("no enabled package has client id {client_id:?}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn dkim(state: &AppState, command: DkimCommand) -> anyhow::Result<()> {
+    match command {
+        DkimCommand::Generate {
+            domain,
+            selector,
+            algorithm,
+            json,
+        } => {
+            let algorithm = match algorithm.to_ascii_lowercase().as_str() {
+                "rsa" => KeyAlgorithm::Rsa,
+                "ed25519" => KeyAlgorithm::Ed25519,
+                other => bail!("--algorithm must be rsa or ed25519, got {other:?}"),
+            };
+            let key = crate::dkim::generate(
+                state.store.as_ref(),
+                state.clock.as_ref(),
+                &domain,
+                &selector,
+                algorithm,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&key)?);
+            } else {
+                println!("{}", crate::dkim::describe(&key));
+            }
+        }
+        DkimCommand::List => {
+            for key in state.store.list_dkim_keys().await? {
+                println!("{}  {}  {}", key.id, key.algorithm, key.dns_record);
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod crm;
 pub mod demo;
+pub mod dkim;
 pub mod engine;
 pub mod packages;
 pub mod state;

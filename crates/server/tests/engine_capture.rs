@@ -221,7 +221,62 @@ async fn a_target_deleted_before_the_send_starts_puts_the_instance_in_error(app:
     assert_eq!(app.count("recipients").await, 0);
 }
 
+async fn mail_from_a_domain_with_a_dkim_key_is_signed_and_verifies(app: TestApp) {
+    let key = herald::dkim::generate(
+        app.state.store.as_ref(),
+        app.clock.as_ref(),
+        "herald.example",
+        "s1",
+        herald_mail::dkim::KeyAlgorithm::Ed25519,
+    )
+    .await
+    .unwrap();
+    let report = demo_target(&app, "crm_reports", TargetType::Report).await;
+    let id = send_demo(&app, "Default Transactional", vec![report], vec![]).await;
+    wait_for(&app, id, InstanceStatus::Complete).await;
+    let (_, captured) = app
+        .state
+        .store
+        .list_captured(
+            DEMO,
+            Some(id),
+            herald_domain::paging::PageRequest {
+                page: 1,
+                page_size: 1,
+            },
+        )
+        .await
+        .unwrap();
+    let raw = app
+        .state
+        .store
+        .captured_raw(DEMO, captured[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("d=herald.example") && text.contains("s=s1"), "{text}");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mail/tests/peers/dkim_verify.py"
+    );
+    let mut child = std::process::Command::new("python3")
+        .args([script, &key.dns_record])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with dkimpy (scripts/test-peers installs it)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &raw).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "dkimpy: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 backend_tests!(setup =>
+    mail_from_a_domain_with_a_dkim_key_is_signed_and_verifies,
     a_demo_send_lands_in_the_outbox_personalized_with_counts,
     transactional_mail_reaches_records_that_opted_out_of_commercial_mail,
     an_exclusion_and_a_second_target_are_applied_once_per_record,

@@ -41,9 +41,9 @@ pub use crm::{
     ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
 };
 pub use delivery::{
-    ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, EngineStore,
-    NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts, RecipientStore,
-    Suppression, SuppressionStore,
+    ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
+    EngineStore, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
+    RecipientStore, Suppression, SuppressionStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -73,6 +73,7 @@ pub trait Store:
     + SuppressionStore
     + OutboxStore
     + EngineStore
+    + DkimKeyStore
     + CrmStore
     + Send
     + Sync

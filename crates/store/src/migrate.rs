@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0008_engine"),
         postgres: sql_file!("postgres", "0008_engine"),
     },
+    Migration {
+        version: 10,
+        name: "dkim",
+        sqlite: sql_file!("sqlite", "0010_dkim"),
+        postgres: sql_file!("postgres", "0010_dkim"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

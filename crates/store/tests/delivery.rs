@@ -338,3 +338,67 @@ mod outbox {
 
     backend_tests!(setup => captured_messages_are_listed_newest_first_and_read_back_byte_for_byte);
 }
+
+mod dkim {
+    use super::*;
+    use herald_store::DkimKeyRecord;
+
+    fn key(id_selector: &str, domain: &str, at: OffsetDateTime) -> DkimKeyRecord {
+        DkimKeyRecord {
+            id: format!("{id_selector}._domainkey.{domain}"),
+            domain: domain.into(),
+            selector: id_selector.into(),
+            algorithm: "ed25519".into(),
+            private_pem: "-----BEGIN PRIVATE KEY-----".into(),
+            dns_record: "v=DKIM1; k=ed25519; p=abc".into(),
+            created_at: at,
+        }
+    }
+
+    async fn a_dkim_key_is_found_by_id_or_as_its_domains_newest(h: Harness) {
+        assert!(
+            h.store
+                .insert_dkim_key(key("s1", "example.com", NOW))
+                .await
+                .unwrap()
+        );
+        let later = NOW + time::Duration::days(1);
+        assert!(
+            h.store
+                .insert_dkim_key(key("s2", "example.com", later))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.store
+                .insert_dkim_key(key("s2", "example.com", later))
+                .await
+                .unwrap()
+        );
+        let found = h
+            .store
+            .get_dkim_key("s1._domainkey.example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.selector, "s1");
+        let newest = h
+            .store
+            .newest_dkim_key_for("example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(newest.selector, "s2");
+        assert!(
+            h.store
+                .newest_dkim_key_for("other.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(h.store.list_dkim_keys().await.unwrap().len(), 2);
+        assert!(!format!("{found:?}").contains("PRIVATE"));
+    }
+
+    backend_tests!(setup => a_dkim_key_is_found_by_id_or_as_its_domains_newest);
+}

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use herald_domain::retry::RetryPolicy;
+use herald_mail::dkim::{DkimError, DkimKey, DkimSigner};
 use herald_store::SendInstance;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -106,20 +107,42 @@ impl Engine {
         if let Some(plan) = self.cached_plan(instance.id) {
             return Ok(plan);
         }
-        let plan = Arc::new(
-            Plan::load(
-                self.state.store.as_ref(),
-                instance,
-                |relays| self.transports.for_relays(relays),
-                None,
-            )
-            .await?,
-        );
+        let mut plan = Plan::load(self.state.store.as_ref(), instance, |relays| {
+            self.transports.for_relays(relays)
+        })
+        .await?;
+        plan.signer = self.signer(&plan).await?;
+        let plan = Arc::new(plan);
         self.plans
             .lock()
             .expect("plan lock poisoned")
             .insert(instance.id, plan.clone());
         Ok(plan)
+    }
+
+    /// The DKIM signer for a plan: the key its delivery profile names (which must exist),
+    /// else the newest key of the From domain, else none (unsigned mail).
+    async fn signer(&self, plan: &Plan) -> Result<Option<Arc<DkimSigner>>, PlanError> {
+        let store = &self.state.store;
+        let record =
+            match &plan.dkim_key_id {
+                Some(id) => Some(store.get_dkim_key(id).await?.ok_or_else(|| {
+                    PlanError::Unusable(format!("DKIM key {id} no longer exists"))
+                })?),
+                None => {
+                    store
+                        .newest_dkim_key_for(plan.from_address.domain())
+                        .await?
+                }
+            };
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let unusable =
+            |err: DkimError| PlanError::Unusable(format!("DKIM key {}: {err}", record.id));
+        let key = DkimKey::from_pem(&record.private_pem).map_err(unusable)?;
+        let signer = DkimSigner::new(key, &record.domain, &record.selector).map_err(unusable)?;
+        Ok(Some(Arc::new(signer)))
     }
 
     fn cached_plan(&self, instance_id: i64) -> Option<Arc<Plan>> {

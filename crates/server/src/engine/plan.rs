@@ -27,6 +27,9 @@ pub struct Plan {
     pub commercial: bool,
     pub member: MemberAddress,
     pub transport: Transport,
+    /// The DKIM key the delivery profile names, if any.
+    pub dkim_key_id: Option<String>,
+    /// Set by the engine once the key is found: the profile's, or the From domain's.
     pub signer: Option<Arc<DkimSigner>>,
 }
 
@@ -41,13 +44,12 @@ pub enum PlanError {
 }
 
 impl Plan {
-    /// Loads the plan of `instance`. `transport` picks the transport for the delivery
-    /// profile's relays; `signer` finds the DKIM signer for a key id or From domain.
+    /// Loads the plan of `instance` (without its signer). `transport` picks the
+    /// transport for the delivery profile's relays.
     pub async fn load(
         store: &dyn Store,
         instance: &SendInstance,
         transport: impl FnOnce(&[String]) -> Result<Transport, String>,
-        signer: Option<Arc<DkimSigner>>,
     ) -> Result<Plan, PlanError> {
         let mid = instance.mid;
         let gone = |what: String| PlanError::Unusable(format!("{what} no longer exists"));
@@ -123,7 +125,8 @@ impl Plan {
                 country: delivery.address.country,
             },
             transport,
-            signer,
+            dkim_key_id: delivery.dkim_key_id,
+            signer: None,
         })
     }
 

@@ -1,11 +1,13 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
 //! list, and the capture outbox.
 
+mod dkim;
 mod engine;
 mod outbox;
 mod recipients;
 mod suppressions;
 
+pub use dkim::{DkimKeyRecord, DkimKeyStore};
 pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, EngineStore};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
