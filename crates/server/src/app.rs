@@ -34,6 +34,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     Ok(AppState {
         crm: Arc::new(BuiltinCrm::new(store.clone(), clock.clone())),
         link_key,
+        metrics: Arc::default(),
         store,
         clock,
         config: Arc::new(config),

@@ -10,6 +10,7 @@ pub mod crm;
 pub mod demo;
 pub mod dkim;
 pub mod engine;
+pub mod metrics;
 pub mod packages;
 pub mod state;
 pub mod telemetry;

@@ -8,6 +8,7 @@ use herald_store::Store;
 
 use crate::config::Config;
 use crate::crm::CrmConnector;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,4 +19,5 @@ pub struct AppState {
     pub crm: Arc<dyn CrmConnector>,
     /// Signs and checks the links in messages (unsubscribe, view online).
     pub link_key: LinkKey,
+    pub metrics: Arc<Metrics>,
 }

@@ -153,6 +153,10 @@ async fn a_demo_send_lands_in_the_outbox_personalized_with_counts(app: TestApp) 
         .get_with(&format!("herald/v1/outbox/{}/raw", first["id"]), &token)
         .await;
     assert_eq!(response.headers()["content-type"], "message/rfc822");
+    let metrics = app.http.get(app.url("metrics")).send().await.unwrap().text().await.unwrap();
+    let captured = format!("herald_messages_total{{outcome=\"captured\"}} {}", counts.sent);
+    assert!(metrics.contains(&captured), "{metrics}");
+    assert!(metrics.contains("herald_scheduler_lag_seconds_count 1"), "{metrics}");
     let other = app.package(app.first_mid(), "").await;
     let response = app
         .get_with(
@@ -255,7 +259,10 @@ async fn mail_from_a_domain_with_a_dkim_key_is_signed_and_verifies(app: TestApp)
         .unwrap()
         .unwrap();
     let text = String::from_utf8_lossy(&raw);
-    assert!(text.contains("d=herald.example") && text.contains("s=s1"), "{text}");
+    assert!(
+        text.contains("d=herald.example") && text.contains("s=s1"),
+        "{text}"
+    );
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../mail/tests/peers/dkim_verify.py"

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/v2/token", post(token::issue_token))
         .route("/platform/v1/tokenContext", get(platform::token_context))
         .merge(assets::routes())

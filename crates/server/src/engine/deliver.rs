@@ -80,7 +80,10 @@ impl Engine {
     async fn deliver(self: Arc<Self>, claimed: ClaimedRecipient, _permit: OwnedSemaphorePermit) {
         let recipient_id = claimed.recipient.id;
         let instance_id = claimed.recipient.instance_id;
-        if let Err(err) = self.try_deliver(&claimed).await {
+        self.state.metrics.in_flight.inc();
+        let result = self.try_deliver(&claimed).await;
+        self.state.metrics.in_flight.dec();
+        if let Err(err) = result {
             tracing::error!(instance = instance_id, recipient = recipient_id, error = %format!("{err:#}"), "delivery attempt failed; its lease will expire");
         }
     }
@@ -121,6 +124,7 @@ impl Engine {
             Ok(rendered) => rendered,
             Err(reason) => {
                 let outcome = self.outcome(claimed, RecipientStatus::Failed, reason, None);
+                self.state.metrics.count(outcome.status.as_str());
                 store.record_outcome(&self.node, &outcome, now).await?;
                 return Ok(());
             }
@@ -134,6 +138,13 @@ impl Engine {
         }
         let outcome = self.hand_over(&plan, claimed, rendered).await?;
         let now = self.state.clock.now();
+        let captured = matches!(plan.transport, Transport::Capture);
+        let label = if captured {
+            "captured"
+        } else {
+            outcome.status.as_str()
+        };
+        self.state.metrics.count(label);
         if !store.record_outcome(&self.node, &outcome, now).await? {
             tracing::warn!(
                 instance = recipient.instance_id,
@@ -198,9 +209,12 @@ impl Engine {
                 Ok(self.outcome(claimed, RecipientStatus::Sent, reply, None))
             }
             Transport::Smtp(pool) => {
+                let started = std::time::Instant::now();
                 let result = pool
                     .send(&rendered.envelope_from, &rendered.to, &rendered.bytes)
                     .await;
+                let seconds = started.elapsed().as_secs_f64();
+                self.state.metrics.relay_reply_seconds.observe(seconds);
                 let outcome = Outcome::of(&result);
                 let reply = describe(&outcome);
                 Ok(match outcome {

@@ -177,6 +177,10 @@ impl Engine {
                         lag_seconds = lag,
                         "send instance started"
                     );
+                    self.state
+                        .metrics
+                        .scheduler_lag_seconds
+                        .observe(lag.max(0.0));
                     let engine = self.clone();
                     tokio::spawn(async move { engine.resolve(instance).await });
                     continue;

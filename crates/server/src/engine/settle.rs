@@ -23,6 +23,17 @@ impl Engine {
         let store = &self.state.store;
         let active = store.active_instances().await?;
         self.gate.refresh(&active);
+        let metrics = &self.state.metrics;
+        metrics.queue_depth.set(store.pending_recipients().await?);
+        let pools = self.transports.pools();
+        let idle: usize = pools.iter().map(|p| p.stats().idle_connections).sum();
+        let opened: u64 = pools.iter().map(|p| p.stats().connections_opened).sum();
+        metrics
+            .smtp_idle_connections
+            .set(i64::try_from(idle).unwrap_or(i64::MAX));
+        metrics
+            .smtp_connections_opened
+            .set(i64::try_from(opened).unwrap_or(i64::MAX));
         for instance in &active {
             let now = self.state.clock.now();
             if let Some(status) = store.settle_instance(instance.id, now).await?

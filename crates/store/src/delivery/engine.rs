@@ -108,6 +108,8 @@ pub trait EngineStore {
         recipient_id: i64,
         attempt: i64,
     ) -> Result<(), StoreError>;
+    /// Recipients waiting for an attempt, across all sends.
+    async fn pending_recipients(&self) -> Result<i64, StoreError>;
     /// Instances that are `Sending`, `Paused` or `Cancel Pending`.
     async fn active_instances(&self) -> Result<Vec<ActiveInstance>, StoreError>;
     /// Brings an active instance's counts up to date and moves it on when its work is
@@ -322,6 +324,15 @@ impl EngineStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn pending_recipients(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM recipients WHERE status IN ('queued', 'deferred')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     async fn active_instances(&self) -> Result<Vec<ActiveInstance>, StoreError> {
