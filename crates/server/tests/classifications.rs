@@ -105,7 +105,7 @@ fn delivery_body(key: &str) -> Value {
         "footerText": "%%Member_Addr%%",
         "address": {"street": "1 Main St", "city": "Springfield", "state": "IL",
                     "postalCode": "62701", "country": "US"},
-        "relays": ["smtps://user:hunter2@relay.acme.example:465", "smtp://backup.acme.example"],
+        "relays": ["smtps://user:hunter2@relay.acme.example:465", "smtp://backup.acme.example?tls=required"],
         "dkimKeyId": "acme-2026",
         "trackingEnabled": false,
     })
@@ -260,7 +260,7 @@ async fn a_delivery_profile_never_shows_a_relay_password(app: TestApp) {
         created["relays"],
         json!([
             "smtps://user:****@relay.acme.example:465",
-            "smtp://backup.acme.example"
+            "smtp://backup.acme.example?tls=required"
         ])
     );
     assert_eq!(created["address"]["postalCode"], "62701");
@@ -575,6 +575,16 @@ async fn invalid_delivery_profiles_are_refused_and_change_nothing(app: TestApp) 
             "relays[0]",
         ),
         (json!({"relays": "smtp://relay.example"}), 10001, "relays"),
+        (
+            json!({"relays": ["smtp://relay.example?bogus=1"]}),
+            10003,
+            "relays[0]",
+        ),
+        (
+            json!({"relays": ["smtps://relay.example?tls=required"]}),
+            10003,
+            "relays[0]",
+        ),
         (
             json!({"address": {"street": "1 Main St\r\nBcc: x"}}),
             10003,

@@ -153,10 +153,24 @@ async fn a_demo_send_lands_in_the_outbox_personalized_with_counts(app: TestApp) 
         .get_with(&format!("herald/v1/outbox/{}/raw", first["id"]), &token)
         .await;
     assert_eq!(response.headers()["content-type"], "message/rfc822");
-    let metrics = app.http.get(app.url("metrics")).send().await.unwrap().text().await.unwrap();
-    let captured = format!("herald_messages_total{{outcome=\"captured\"}} {}", counts.sent);
+    let metrics = app
+        .http
+        .get(app.url("metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let captured = format!(
+        "herald_messages_total{{outcome=\"captured\"}} {}",
+        counts.sent
+    );
     assert!(metrics.contains(&captured), "{metrics}");
-    assert!(metrics.contains("herald_scheduler_lag_seconds_count 1"), "{metrics}");
+    assert!(
+        metrics.contains("herald_scheduler_lag_seconds_count 1"),
+        "{metrics}"
+    );
     let other = app.package(app.first_mid(), "").await;
     let response = app
         .get_with(

@@ -153,6 +153,9 @@ fn relays(texts: Vec<String>, known: &[RelayUrl]) -> Result<Vec<RelayUrl>, ApiEr
         .map(|(index, text)| {
             let parsed = RelayUrl::parse(text)
                 .map_err(|err| ApiError::invalid(format!("relays[{index}]: {err}")))?;
+            // The options and credentials as the SMTP client will read them.
+            herald_mail::smtp::Relay::parse(parsed.expose())
+                .map_err(|err| ApiError::invalid(format!("relays[{index}]: {err}")))?;
             parsed.unmask(known).ok_or_else(|| {
                 ApiError::invalid(format!(
                     "relays[{index}]: the password **** is the mask Herald shows for a stored \
