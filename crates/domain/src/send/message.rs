@@ -132,7 +132,7 @@ pub fn crm_unavailable(list: TargetList, index: usize, target: &Target) -> Strin
 
 /// An instance whose status kept changing under a cancel, pause or resume (the engine
 /// moved it each time the request tried): nothing was changed.
-pub fn instance_busy(instance_id: i64) -> String {
+pub fn instance_busy(instance_id: &str) -> String {
     format!(
         "the send instance {instance_id} changed status while the request was applied; \
          read its status and try again"

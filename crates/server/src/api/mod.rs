@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(classifications::routes())
         .merge(crm::routes())
+        .merge(send::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))
