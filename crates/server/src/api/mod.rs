@@ -6,6 +6,7 @@ mod crm;
 pub mod error;
 mod health;
 pub mod json;
+pub mod openapi;
 mod platform;
 pub mod query;
 pub mod send;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(classifications::routes())
         .merge(crm::routes())
         .merge(send::routes())
+        .merge(openapi::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))
