@@ -153,6 +153,33 @@ async fn a_demo_send_lands_in_the_outbox_personalized_with_counts(app: TestApp) 
         .get_with(&format!("herald/v1/outbox/{}/raw", first["id"]), &token)
         .await;
     assert_eq!(response.headers()["content-type"], "message/rfc822");
+    let recipients = format!("data/v1/integration/send/salesforce/email/instance/{id}/recipients");
+    let sent = json_body(
+        app.get_with(&format!("{recipients}?status=sent&pageSize=5"), &token)
+            .await,
+    )
+    .await;
+    assert_eq!(sent["Count"], counts.sent);
+    assert_eq!(
+        sent["Recipients"].as_array().unwrap().len() as i64,
+        counts.sent.min(5)
+    );
+    assert_eq!(sent["Recipients"][0]["Status"], "sent");
+    assert_eq!(
+        sent["Recipients"][0]["SubscriberKey"]
+            .as_str()
+            .unwrap()
+            .len(),
+        18
+    );
+    let all = json_body(app.get_with(&recipients, &token).await).await;
+    assert_eq!(all["Count"], counts.targeted);
+    let bad = json_body(
+        app.get_with(&format!("{recipients}?status=lost"), &token)
+            .await,
+    )
+    .await;
+    assert_eq!(bad["IsError"], true, "{bad}");
     let metrics = app
         .http
         .get(app.url("metrics"))

@@ -27,7 +27,9 @@ mod tokens;
 use std::sync::Arc;
 
 pub use accounts::{Account, AccountStore};
-pub use assets::{Asset, AssetPage, AssetStore, AssetUpdate, AssetWriteError, Email, NewAsset};
+pub use assets::{
+    Asset, AssetDeleteError, AssetPage, AssetStore, AssetUpdate, AssetWriteError, Email, NewAsset,
+};
 pub use backend::{Backend, SqlStore};
 pub use classifications::{
     ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,

@@ -8,8 +8,9 @@
 
 use std::fmt;
 
-use super::definition::RequiredField;
+use super::definition::{RequiredField, TargetList};
 use super::status::InstanceStatus;
+use super::target::Target;
 use crate::mid::Mid;
 
 /// What the failed request was doing.
@@ -111,9 +112,38 @@ pub fn email_not_found(email_id: i64) -> String {
     format!("Unable to find an email with the EmailId {email_id}")
 }
 
+/// A target or exclusion that the CRM does not have (for this MID). `index` counts from
+/// 0, as in `Targets[0]`.
+pub fn target_not_found(list: TargetList, index: usize, target: &Target) -> String {
+    format!(
+        "{list}[{index}]: Unable to find a {} with the Id {} in the CRM",
+        target.target_type, target.id
+    )
+}
+
+/// The CRM could not be asked whether a target exists; nothing was changed.
+pub fn crm_unavailable(list: TargetList, index: usize, target: &Target) -> String {
+    format!(
+        "{list}[{index}]: the CRM could not be reached to look up the {} with the Id {}; \
+         try again later",
+        target.target_type, target.id
+    )
+}
+
+/// An instance whose status kept changing under a cancel, pause or resume (the engine
+/// moved it each time the request tried): nothing was changed.
+pub fn instance_busy(instance_id: &str) -> String {
+    format!(
+        "the send instance {instance_id} changed status while the request was applied; \
+         read its status and try again"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::salesforce_id::SalesforceId;
+    use crate::send::target::TargetType;
 
     fn mid() -> Mid {
         Mid::from_stored(100_000_001)
@@ -197,6 +227,23 @@ mod tests {
             failure(Verb::Updating, schedule_on_update()),
             "Error updating integrated send definition: an update cannot carry a Schedule: \
              schedule the definition with POST …/{definitionId}/schedule"
+        );
+    }
+
+    #[test]
+    fn a_missing_target_is_named_by_its_place_type_and_id() {
+        let target = Target {
+            target_type: TargetType::Campaign,
+            name: "Launch".into(),
+            id: SalesforceId::parse("701000000000001").unwrap(),
+        };
+        assert_eq!(
+            target_not_found(TargetList::Exclusions, 1, &target),
+            "Exclusions[1]: Unable to find a Campaign with the Id 701000000000001AAA in the CRM"
+        );
+        assert!(
+            crm_unavailable(TargetList::Targets, 0, &target)
+                .starts_with("Targets[0]: the CRM could not be reached"),
         );
     }
 

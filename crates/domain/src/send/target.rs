@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::crm::{TargetKind, TargetRef};
 use crate::salesforce_id::{CAMPAIGN_PREFIX, InvalidSalesforceId, REPORT_PREFIX, SalesforceId};
 
 /// The most characters a target's `Name` (a label the client chooses) may have.
@@ -59,6 +60,17 @@ pub struct Target {
     /// The client's label for it; may be empty.
     pub name: String,
     pub id: SalesforceId,
+}
+
+impl Target {
+    /// The target as the CRM connector names it.
+    pub fn crm_ref(&self) -> TargetRef {
+        let kind = match self.target_type {
+            TargetType::Report => TargetKind::Report,
+            TargetType::Campaign => TargetKind::Campaign,
+        };
+        TargetRef { kind, id: self.id }
+    }
 }
 
 /// A target as the client sent it.
@@ -224,6 +236,14 @@ mod tests {
             input("Campaign", &long, "701000000000001").parse(),
             Err(TargetError::NameTooLong(MAX_TARGET_NAME + 1))
         );
+    }
+
+    #[test]
+    fn a_target_names_the_same_kind_and_id_to_the_crm() {
+        let report = input("Report", "", "00O000000000001").parse().unwrap();
+        assert_eq!(report.crm_ref(), TargetRef::report(report.id));
+        let campaign = input("Campaign", "", "701000000000001").parse().unwrap();
+        assert_eq!(campaign.crm_ref(), TargetRef::campaign(campaign.id));
     }
 
     #[test]

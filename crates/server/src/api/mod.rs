@@ -6,6 +6,7 @@ mod crm;
 pub mod error;
 mod health;
 pub mod json;
+pub mod openapi;
 mod outbox;
 mod platform;
 pub mod query;
@@ -38,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(classifications::routes())
         .merge(crm::routes())
         .merge(outbox::routes())
+        .merge(send::routes())
+        .merge(openapi::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))

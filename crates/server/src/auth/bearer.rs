@@ -48,6 +48,25 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && plausible).then_some(token)
 }
 
+/// Refuses `scopes` that do not satisfy `R` (403).
+fn check<R: Requirement>(scopes: &ScopeSet) -> Result<(), ApiError> {
+    if !R::ANY_OF.is_empty() && !R::ANY_OF.iter().any(|s| scopes.contains(*s)) {
+        return Err(ApiError::InsufficientPrivileges {
+            needs_one_of: R::ANY_OF,
+        });
+    }
+    Ok(())
+}
+
+impl<R: Requirement> Authorized<R> {
+    /// Checks a second requirement that only the request's content reveals (a Send API
+    /// create that also schedules needs `SendSchedule` besides `SendWrite`): 403 unless
+    /// the token satisfies `Also` too.
+    pub fn require<Also: Requirement>(&self) -> Result<(), ApiError> {
+        check::<Also>(&self.scopes)
+    }
+}
+
 impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;
 
@@ -58,11 +77,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
             .find_token(&token_hash(token), state.clock.now())
             .await?
             .ok_or(ApiError::NotAuthorized)?;
-        if !R::ANY_OF.is_empty() && !R::ANY_OF.iter().any(|s| grant.scopes.contains(*s)) {
-            return Err(ApiError::InsufficientPrivileges {
-                needs_one_of: R::ANY_OF,
-            });
-        }
+        check::<R>(&grant.scopes)?;
         Ok(Authorized {
             mid: grant.mid,
             client_id: grant.client_id,

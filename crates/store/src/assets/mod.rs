@@ -12,6 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::send::{SendReference, sends_using};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 
@@ -81,6 +82,29 @@ pub enum AssetWriteError {
     Store(#[from] StoreError),
 }
 
+/// Why an asset was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum AssetDeleteError {
+    /// Send definitions or live send instances send this email.
+    #[error(
+        "the email {id} is used by {users}: change or delete them first",
+        users = users.join(", ")
+    )]
+    InUse {
+        id: i64,
+        /// Each user named with its kind, as in `send definition 10000001 "Spring"`.
+        users: Vec<String>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AssetDeleteError {
+    fn from(err: sqlx::Error) -> Self {
+        AssetDeleteError::Store(err.into())
+    }
+}
+
 #[async_trait::async_trait]
 pub trait AssetStore {
     /// One page of the account's assets matching `query`, and the number matching in all.
@@ -95,8 +119,9 @@ pub trait AssetStore {
         id: i64,
         update: AssetUpdate,
     ) -> Result<Option<Asset>, AssetWriteError>;
-    /// Deletes an asset; false when the account has no such asset.
-    async fn delete_asset(&self, mid: Mid, id: i64) -> Result<bool, StoreError>;
+    /// Deletes an asset; false when the account has no such asset. Refused while a send
+    /// definition or a live send instance uses it as its email.
+    async fn delete_asset(&self, mid: Mid, id: i64) -> Result<bool, AssetDeleteError>;
     /// The email with this id in the account, as the Send API and the engine render it.
     async fn get_email(&self, mid: Mid, id: i64) -> Result<Option<Email>, StoreError>;
 }
@@ -235,13 +260,19 @@ impl AssetStore for SqlStore {
             .map_err(StoreError::from)?)
     }
 
-    async fn delete_asset(&self, mid: Mid, id: i64) -> Result<bool, StoreError> {
+    async fn delete_asset(&self, mid: Mid, id: i64) -> Result<bool, AssetDeleteError> {
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let users = sends_using(&mut tx, mid, SendReference::Email, id).await?;
+        if !users.is_empty() {
+            return Err(AssetDeleteError::InUse { id, users });
+        }
         let deleted = sqlx::query("DELETE FROM assets WHERE mid = $1 AND id = $2")
             .bind(mid.get())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok(deleted == 1)
     }
 

@@ -13,6 +13,7 @@ use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable, duplicate_key,
     key_after_update, meta, meta_columns, new_keys,
 };
+use crate::send::{SendReference, sends_using};
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 
@@ -79,7 +80,8 @@ pub trait SendClassificationStore {
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError>;
-    /// Deletes the classification with this id and returns it; refused for a default.
+    /// Deletes the classification with this id and returns it; refused for a default and
+    /// while a send definition or a live send instance uses it.
     async fn delete_send_classification(
         &self,
         mid: Mid,
@@ -266,9 +268,14 @@ impl SendClassificationStore for SqlStore {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
-        // Send definitions (table send_definitions, column send_classification_id) will
-        // refuse this here the way profiles do: one query for their names, and
-        // ClassificationError::InUse when there are any.
+        let users = sends_using(&mut tx, mid, SendReference::SendClassification, id).await?;
+        if !users.is_empty() {
+            return Err(ClassificationError::InUse {
+                kind: KIND,
+                name: current.meta.name,
+                users,
+            });
+        }
         ROWS.delete(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(current)

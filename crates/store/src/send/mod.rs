@@ -11,6 +11,7 @@
 mod definitions;
 mod instances;
 pub(crate) mod rows;
+mod users;
 
 use herald_domain::mid::Mid;
 use herald_domain::send::counts::SendCounts;
@@ -22,6 +23,7 @@ use crate::StoreError;
 
 pub use definitions::SendDefinitionStore;
 pub use instances::SendInstanceStore;
+pub(crate) use users::{SendReference, sends_using};
 
 /// What it takes to create a definition (the classification already looked up).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! replace, patch and delete under `/asset/v1/content/assets`.
 //!
 //! Reads need `EmailRead`, writes `EmailWrite`. Everything is scoped to the token's MID.
-//! A duplicate customer key is a 409; a deleted asset answers 200 with a JSON body.
+//! A duplicate customer key is a 409, and so is deleting an email that a send definition
+//! (or a live send instance) uses; a deleted asset answers 200 with a JSON body.
 
 mod demo;
 mod wire;
@@ -17,7 +18,7 @@ use herald_domain::asset_query::{
     AssetQuery, DEFAULT_PAGE_SIZE, FieldSelection, MAX_PAGE_SIZE, QueryBody, QueryError,
 };
 use herald_domain::mid::Mid;
-use herald_store::{Asset, AssetUpdate, AssetWriteError};
+use herald_store::{Asset, AssetDeleteError, AssetUpdate, AssetWriteError};
 use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
@@ -165,14 +166,23 @@ async fn save(
     Ok(Json(wire::item(&asset, &FieldSelection::all())))
 }
 
-/// `DELETE /asset/v1/content/assets/{id}`: 200 `{"id","deleted":true}`.
+/// `DELETE /asset/v1/content/assets/{id}`: 200 `{"id","deleted":true}`; 409 naming the
+/// send definitions and live send instances while any of them sends this email.
 async fn remove(
     State(state): State<AppState>,
     auth: Authorized<EmailWrite>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = asset_id(&id)?;
-    if !state.store.delete_asset(auth.mid, id).await? {
+    let deleted = state
+        .store
+        .delete_asset(auth.mid, id)
+        .await
+        .map_err(|err| match err {
+            AssetDeleteError::InUse { .. } => ApiError::Conflict(err.to_string()),
+            AssetDeleteError::Store(err) => err.into(),
+        })?;
+    if !deleted {
         return Err(not_found(id));
     }
     Ok(Json(json!({"id": id, "deleted": true})))
