@@ -7,9 +7,8 @@
 use std::collections::HashSet;
 
 use futures_util::StreamExt;
-use herald_domain::crm::{CrmRecord, TargetKind, TargetRef};
+use herald_domain::crm::CrmRecord;
 use herald_domain::recipient::RecipientStatus;
-use herald_domain::send::target::{Target, TargetType};
 use herald_store::{NewRecipient, SendInstance};
 use serde_json::{Map, Value};
 
@@ -56,17 +55,6 @@ impl From<CrmError> for ResolveError {
             }
             other => ResolveError::Failed(other.into()),
         }
-    }
-}
-
-fn target_ref(target: &Target) -> TargetRef {
-    let kind = match target.target_type {
-        TargetType::Report => TargetKind::Report,
-        TargetType::Campaign => TargetKind::Campaign,
-    };
-    TargetRef {
-        kind,
-        id: target.id,
     }
 }
 
@@ -128,13 +116,13 @@ impl Engine {
         let plan = self.plan(instance).await?;
         let mut fields: HashSet<String> = HashSet::new();
         for target in instance.targets.iter().chain(&instance.exclusions) {
-            let target = target_ref(target);
+            let target = target.crm_ref();
             crm.target(mid, target)
                 .await?
                 .ok_or(CrmError::UnknownTarget(target))?;
         }
         for target in &instance.targets {
-            let names = crm.fields(mid, target_ref(target)).await?;
+            let names = crm.fields(mid, target.crm_ref()).await?;
             fields.extend(names.into_iter().map(|name| name.to_ascii_lowercase()));
         }
         if let Some(undefined) = plan.undefined_names(&fields) {
@@ -143,7 +131,7 @@ impl Engine {
         let mut streamed: i64 = 0;
         let mut written: i64 = 0;
         for target in &instance.targets {
-            let mut members = crm.members(mid, target_ref(target)).chunks(BATCH);
+            let mut members = crm.members(mid, target.crm_ref()).chunks(BATCH);
             while let Some(chunk) = members.next().await {
                 let batch = chunk
                     .into_iter()
@@ -172,7 +160,7 @@ impl Engine {
             }
         }
         for exclusion in &instance.exclusions {
-            let mut members = crm.members(mid, target_ref(exclusion)).chunks(BATCH);
+            let mut members = crm.members(mid, exclusion.crm_ref()).chunks(BATCH);
             while let Some(chunk) = members.next().await {
                 let records = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
                 let ids: Vec<String> = records.iter().map(|r| r.id.as_str().to_owned()).collect();
