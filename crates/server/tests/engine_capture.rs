@@ -148,6 +148,12 @@ async fn a_demo_send_lands_in_the_outbox_personalized_with_counts(app: TestApp) 
         !raw.contains("%%"),
         "every personalization string is filled: {raw}"
     );
+    let profile = app.state.store.find_delivery_profile(DEMO, "Default").await;
+    let street = profile.unwrap().unwrap().address.street;
+    assert!(
+        !street.is_empty() && raw.contains(&street),
+        "the postal address is in the footer: {raw}"
+    );
 
     let response = app
         .get_with(&format!("herald/v1/outbox/{}/raw", first["id"]), &token)

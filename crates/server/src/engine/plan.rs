@@ -13,6 +13,12 @@ use herald_store::{SendInstance, Store, StoreError};
 
 use super::transport::Transport;
 
+/// The footer a delivery profile with a postal address and no footer of its own gets.
+const ADDRESS_FOOTER_HTML: &str = "<p style=\"font-size:12px;color:#666\">%%Member_Busname%%, \
+    %%Member_Addr%%, %%Member_City%%, %%Member_State%% %%Member_PostalCode%%, %%Member_Country%%</p>";
+const ADDRESS_FOOTER_TEXT: &str = "%%Member_Busname%%, %%Member_Addr%%, %%Member_City%%, \
+    %%Member_State%% %%Member_PostalCode%%, %%Member_Country%%";
+
 /// Everything needed to render and deliver any recipient of one instance.
 pub struct Plan {
     pub mid: Mid,
@@ -80,12 +86,23 @@ impl Plan {
                     classification.delivery_profile.id
                 ))
             })?;
+        let has_address = !delivery.address.street.is_empty() || !delivery.address.city.is_empty();
+        // Bulk mail must show the sender's postal address (CAN-SPAM): a profile with an
+        // address but no footer of its own gets one made of the Member_* strings.
+        let footer_html = match delivery.footer_html.as_str() {
+            "" if has_address => ADDRESS_FOOTER_HTML,
+            footer => footer,
+        };
+        let footer_text = match delivery.footer_text.as_str() {
+            "" if has_address => ADDRESS_FOOTER_TEXT,
+            footer => footer,
+        };
         let html = email
             .html
             .as_deref()
-            .map(|html| format!("{}{html}{}", delivery.header_html, delivery.footer_html));
-        let text = match (&email.text, &delivery.footer_text) {
-            (Some(text), footer) if footer.is_empty() => Some(text.clone()),
+            .map(|html| format!("{}{html}{footer_html}", delivery.header_html));
+        let text = match (&email.text, footer_text) {
+            (Some(text), "") => Some(text.clone()),
             (Some(text), footer) => Some(format!("{text}\n\n{footer}")),
             (None, _) => None,
         };
