@@ -67,8 +67,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_engine, engine_stopped) = watch::channel(false);
-    let engine = Engine::new(state.clone());
-    let engine = tokio::spawn(engine.run(engine_stopped));
+    let engine = state
+        .config
+        .engine
+        .then(|| tokio::spawn(Engine::new(state.clone()).run(engine_stopped)));
     // Path rewriting must happen before routing, so it wraps the whole router.
     let app =
         MapRequestLayer::new(api::collapse_slashes::<axum::body::Body>).layer(api::router(state));
@@ -82,7 +84,9 @@ pub async fn serve(
     })
     .await
     .context("HTTP server failed");
-    engine.await.context("the send engine panicked")?;
+    if let Some(engine) = engine {
+        engine.await.context("the send engine panicked")?;
+    }
     served
 }
 

@@ -61,10 +61,13 @@ pub struct Config {
     pub workers: usize,
     /// `node_id`: this process's name in leases (default: host name and process id).
     pub node_id: String,
+    /// `engine`: whether this node runs the send engine (`on`, the default) or only
+    /// serves the API (`off`).
+    pub engine: bool,
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -78,6 +81,7 @@ pub const KEYS: [&str; 13] = [
     "smtp_relay",
     "workers",
     "node_id",
+    "engine",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +237,11 @@ impl Sources {
                 Ok(v.to_owned())
             }
         })?;
+        let engine = self.parse("engine", true, |v| match v {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(format!("{v:?} is not one of: on, off")),
+        })?;
         Ok(Config {
             listen,
             data_dir,
@@ -247,6 +256,7 @@ impl Sources {
             smtp_relay,
             workers,
             node_id,
+            engine,
         })
     }
 }

@@ -8,7 +8,7 @@ use herald_test_support::Db;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, json_body, spawn_app};
+use crate::common::{TestApp, json_body, spawn_app_with};
 
 /// Every Send API path starts with this (`salesforce`, `email`: the one supported route).
 pub const PREFIX: &str = "data/v1/integration/send/salesforce/email";
@@ -21,7 +21,9 @@ pub const LATER: &str = "2026-12-01T09:00:00-06:00";
 
 /// A Herald whose first account has the demo email (`welcome`) and audience.
 pub async fn setup(db: Db) -> Option<TestApp> {
-    let app = spawn_app(db).await?;
+    // These tests drive the API's own rules; the engine, which would start the instances
+    // they schedule, is tested on its own (engine_*.rs).
+    let app = spawn_app_with(db, &[("HERALD_ENGINE", "off")]).await?;
     seed(&app, app.first_mid()).await;
     Some(app)
 }
