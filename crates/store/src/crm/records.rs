@@ -11,7 +11,7 @@ use super::decode::{self, RECORD_COLUMNS};
 use super::fields;
 use super::ids::lock_account;
 use super::sql::Sql;
-use super::write::{RowTarget, write_rows};
+use super::write::{RowTarget, lookup, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -52,6 +52,17 @@ pub trait CrmRecordStore {
         rows: Vec<RecordChanges>,
         now: OffsetDateTime,
     ) -> Result<Vec<RowOutcome>, StoreError>;
+
+    /// The records of `object` in `mid` that rows with these keys would match, as
+    /// `(key, id)` pairs; keys are made by [`MatchOn::key`]. A key may match several
+    /// records (an Email), or none.
+    async fn matching_records(
+        &self,
+        mid: Mid,
+        object: CrmObject,
+        match_on: MatchOn,
+        keys: &[String],
+    ) -> Result<Vec<(String, SalesforceId)>, StoreError>;
 
     /// The record of `object` with this id in `mid`, if any.
     async fn get_record(
@@ -160,6 +171,18 @@ impl CrmRecordStore for SqlStore {
             .map(|changes| (RowTarget::Match(match_on), changes))
             .collect();
         write_rows(self, mid, object, rows, now).await
+    }
+
+    async fn matching_records(
+        &self,
+        mid: Mid,
+        object: CrmObject,
+        match_on: MatchOn,
+        keys: &[String],
+    ) -> Result<Vec<(String, SalesforceId)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let keys = keys.iter().cloned().collect();
+        lookup(&mut conn, mid, object, match_on.key_column(), keys).await
     }
 
     async fn get_record(
