@@ -7,6 +7,7 @@
 
 mod builtin;
 pub mod demo;
+pub mod import;
 
 use futures_util::stream::BoxStream;
 use herald_domain::crm::{CrmRecord, TargetRef};
