@@ -18,7 +18,7 @@ use super::MAX_CUSTOM_FIELDS;
 use super::decode::id_column;
 use super::fields::{self, as_number};
 use super::ids::{lock_account, mint};
-use super::sql::{Bind, CHUNK, Sql};
+use super::sql::{Bind, CHUNK, Sql, insert_rows};
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 
@@ -398,7 +398,7 @@ async fn insert_records(
             _ => None,
         })
         .collect();
-    for chunk in created.chunks(CHUNK) {
+    for chunk in created.chunks(insert_rows(14)) {
         let mut sql = Sql::new(
             "INSERT INTO crm_records (id, mid, object, email, email_key, first_name, \
              first_name_key, last_name, last_name_key, has_opted_out, external_id, \
@@ -504,7 +504,7 @@ async fn write_custom(
             }
         }
     }
-    for chunk in set.chunks(CHUNK) {
+    for chunk in set.chunks(insert_rows(6)) {
         let mut sql = Sql::new(
             "INSERT INTO crm_field_values (record_id, field, mid, value, value_key, value_number) \
              VALUES ",
