@@ -431,6 +431,30 @@ async fn duplicates_are_found_across_batches_and_the_listing_is_capped(h: Harnes
     );
 }
 
+async fn a_quote_left_open_to_the_end_stops_the_import_after_the_rows_before_it(h: Harness) {
+    let mut csv =
+        b"Email,FirstName\nann@example.com,Ann\nbob@example.com,Bob\n\"cy@example.com,Cy\n"
+            .to_vec();
+    csv.extend("dee@example.com,Dee\n".repeat(60_000).as_bytes());
+    let file = h.file("open.csv", &csv);
+    let output = h
+        .herald(&["crm", "import", "contacts", path(&file), "--json"])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: line 4: a record runs past 1 MiB; is a quote left open? The rest of the file \
+         cannot be read; 2 rows were imported before that (2 created, 0 updated)\n"
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (&summary["rows_read"], &summary["created"]),
+        (&2.into(), &2.into())
+    );
+    assert!(summary["stopped"].as_str().unwrap().starts_with("line 4: "));
+    assert_eq!(h.contacts().await.len(), 2);
+}
+
 backend_tests!(setup =>
     a_good_file_creates_every_row_and_exits_zero,
     bad_rows_are_rejected_with_their_lines_and_only_good_rows_go_in,
@@ -440,4 +464,5 @@ backend_tests!(setup =>
     matching_on_external_id_updates_the_record_with_that_id,
     a_campaign_gains_every_imported_record,
     duplicates_are_found_across_batches_and_the_listing_is_capped,
+    a_quote_left_open_to_the_end_stops_the_import_after_the_rows_before_it,
 );

@@ -14,7 +14,7 @@ use super::sql::Sql;
 use super::write::{RowTarget, lookup, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
 use crate::timestamp::to_millis;
-use crate::{SqlStore, StoreError};
+use crate::{Backend, SqlStore, StoreError};
 
 #[async_trait::async_trait]
 pub trait CrmRecordStore {
@@ -63,6 +63,13 @@ pub trait CrmRecordStore {
         match_on: MatchOn,
         keys: &[String],
     ) -> Result<Vec<(String, SalesforceId)>, StoreError>;
+
+    /// Brings the database's statistics on records and their field values up to date
+    /// (PostgreSQL's `ANALYZE`; nothing to do on SQLite, which plans without them). A
+    /// bulk load calls it as the tables grow: statistics taken while they were nearly
+    /// empty make look-ups scan instead of using their indexes, and autovacuum may be
+    /// slow to notice, or off.
+    async fn refresh_record_statistics(&self) -> Result<(), StoreError>;
 
     /// The record of `object` with this id in `mid`, if any.
     async fn get_record(
@@ -183,6 +190,15 @@ impl CrmRecordStore for SqlStore {
         let mut conn = self.pool.acquire().await?;
         let keys = keys.iter().cloned().collect();
         lookup(&mut conn, mid, object, match_on.key_column(), keys).await
+    }
+
+    async fn refresh_record_statistics(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE crm_records, crm_field_values")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn get_record(

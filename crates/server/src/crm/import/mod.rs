@@ -139,6 +139,7 @@ pub async fn import(
         object: request.object,
         match_on: request.match_on,
         touched: TouchedIds::default(),
+        next_statistics: BATCH_ROWS as u64,
         summary,
         rejects,
         progress: Progress::new(file_size),
@@ -235,6 +236,8 @@ struct BatchWriter {
     match_on: MatchOn,
     /// The records written so far.
     touched: TouchedIds,
+    /// Rows imported when the database's statistics are next brought up to date.
+    next_statistics: u64,
     summary: Summary,
     rejects: Option<RejectsFile>,
     progress: Progress,
@@ -318,6 +321,7 @@ impl BatchWriter {
         }
         self.progress
             .update(self.summary.rows_read, batch.bytes_read);
+        self.refresh_statistics().await;
         self.join_campaign(&written, now)
             .await
             .map_err(|err| format!("{span} were imported but not added to the campaign: {err}"))
@@ -342,6 +346,20 @@ impl BatchWriter {
             .filter(|(_, id)| self.touched.contains(*id))
             .map(|(key, _)| key)
             .collect())
+    }
+
+    /// Brings the database's statistics up to date each time the rows imported have
+    /// doubled, so look-ups keep using indexes as the tables grow (a handful of times
+    /// even for millions of rows). Failing to is only worth a warning.
+    async fn refresh_statistics(&mut self) {
+        let imported = self.summary.imported();
+        if imported < self.next_statistics {
+            return;
+        }
+        self.next_statistics = imported * 2;
+        if let Err(err) = self.store.refresh_record_statistics().await {
+            tracing::warn!(error = %err, "cannot refresh the database's statistics");
+        }
     }
 
     /// Adds the records to the campaign, if there is one.
