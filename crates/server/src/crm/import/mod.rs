@@ -10,8 +10,8 @@
 //! A row that cannot be imported is rejected with its line number and the reason, and
 //! the others go on. Two rows of one file with the same key are a mistake in the file,
 //! not an update: the later one is rejected. Within a batch that is seen from the keys;
-//! across batches, from the records this import has written (a bitmap of their ids, see
-//! [`touched`]), so no key needs to be remembered.
+//! across batches, from the records this import has written (a bitmap of their ids, in
+//! `touched`), so no key needs to be remembered.
 //!
 //! Everything that can be checked before writing (the file, its header row, the
 //! account, the campaign) is checked first: a fatal error there writes nothing.
@@ -40,7 +40,7 @@ use progress::Progress;
 pub use rows::ReadError;
 use rows::{Row, RowReader};
 use summary::RejectsFile;
-pub use summary::{CampaignSummary, Reject, Summary};
+pub use summary::{CampaignSummary, MAX_LISTED, Reject, Summary};
 use touched::TouchedIds;
 use writer::BatchWriter;
 
