@@ -124,6 +124,16 @@ impl SalesforceId {
         &self.as_str()[..3]
     }
 
+    /// The sequence number [`SalesforceId::generate`] made this id from: its 12
+    /// characters after the key prefix read as a base-62 number. `None` when they do not
+    /// fit in a `u64`, which no id Herald mints does.
+    pub fn sequence(&self) -> Option<u64> {
+        self.0[3..15].iter().try_fold(0u64, |n, byte| {
+            let digit = BASE62.iter().position(|b| b == byte)? as u64;
+            n.checked_mul(62)?.checked_add(digit)
+        })
+    }
+
     /// `first15` must be 15 ASCII letters or digits.
     fn with_suffix(first15: &[u8]) -> Self {
         let mut id = [0; 18];
@@ -202,6 +212,14 @@ mod tests {
         assert_eq!(short, long);
         assert_eq!(long.as_15(), "001D000000IqhSL");
         assert_eq!(HashSet::from([short, long]).len(), 1);
+    }
+
+    #[test]
+    fn a_minted_id_gives_back_its_sequence_number() {
+        for n in [0, 1, 61, 62, 1_000_000, u64::MAX] {
+            assert_eq!(SalesforceId::generate("003", n).sequence(), Some(n));
+        }
+        assert_eq!(id("zzzzzzzzzzzzzzz").sequence(), None);
     }
 
     #[test]

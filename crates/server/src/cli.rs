@@ -1,5 +1,9 @@
-//! The command line: `herald serve`, `herald account …`, `herald package …`.
+//! The command line: `herald serve`, `herald account …`, `herald package …`,
+//! `herald crm …`.
 
+mod crm;
+
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -43,6 +47,20 @@ enum Command {
     /// Manage DKIM signing keys.
     #[command(subcommand)]
     Dkim(DkimCommand),
+    /// Work with the built-in CRM (Contacts, Leads, campaigns).
+    #[command(subcommand)]
+    Crm(crm::CrmCommand),
+}
+
+impl Cli {
+    /// The exit status when the command fails: 2 for `crm` commands (whose status 1
+    /// means "done, with rejected rows"), 1 for the others.
+    pub fn failure_code(&self) -> ExitCode {
+        match self.command {
+            Command::Crm(_) => ExitCode::from(crm::FATAL),
+            _ => ExitCode::FAILURE,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,8 +124,9 @@ enum PackageCommand {
     Revoke { client_id: String },
 }
 
-/// Runs the parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command line, returning the exit status of a command that did not
+/// fail (see [`Cli::failure_code`] for those that did).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
     telemetry::init(&config);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -117,7 +136,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(command) => account(&state, command).await,
         Command::Package(command) => package(&state, command).await,
         Command::Dkim(command) => dkim(&state, command).await,
-    }
+        Command::Crm(command) => return crm::run(&state, command).await,
+    }?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(state: AppState, demo: bool) -> anyhow::Result<()> {

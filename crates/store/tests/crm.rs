@@ -435,6 +435,70 @@ async fn a_batch_upsert_by_external_id_refuses_rows_without_one_or_taking_anothe
     assert_eq!(page.count, 3);
 }
 
+async fn matching_records_finds_what_an_upsert_would_match_in_this_account_and_object(h: Harness) {
+    let ann = contact(&h, &[("Email", "Ann@example.com"), ("ExternalId", "E1")]).await;
+    let twin = contact(&h, &[("Email", "ann@EXAMPLE.com")]).await;
+    h.store
+        .create_record(
+            mid(),
+            CrmObject::Lead,
+            changes(&[("Email", "ann@example.com")]),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let other = h.store.create_account("Other", NOW).await.unwrap().mid;
+    h.store
+        .create_record(
+            other,
+            CrmObject::Contact,
+            changes(&[("Email", "ann@example.com")]),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let row = changes(&[("Email", "ANN@example.com"), ("ExternalId", "e1")]);
+    let by_email = MatchOn::Email.key(&row).unwrap();
+    let mut found = h
+        .store
+        .matching_records(
+            mid(),
+            CrmObject::Contact,
+            MatchOn::Email,
+            &[by_email.clone(), "nobody@example.com".into()],
+        )
+        .await
+        .unwrap();
+    found.sort();
+    let mut expected = vec![(by_email.clone(), ann), (by_email, twin)];
+    expected.sort();
+    assert_eq!(found, expected);
+    let by_external_id = MatchOn::ExternalId.key(&row).unwrap();
+    let found = h
+        .store
+        .matching_records(
+            mid(),
+            CrmObject::Contact,
+            MatchOn::ExternalId,
+            std::slice::from_ref(&by_external_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, [(by_external_id, ann)]);
+    assert_eq!(
+        MatchOn::ExternalId.key(&changes(&[("ExternalId", " ")])),
+        None
+    );
+    // A bulk load refreshes the statistics as it goes; that changes no data.
+    h.store.refresh_record_statistics().await.unwrap();
+    let listed = h
+        .store
+        .list_records(mid(), CrmObject::Contact, None, ALL)
+        .await
+        .unwrap();
+    assert_eq!(listed.count, 2);
+}
+
 async fn custom_field_names_are_kept_as_first_spelled_and_capped(h: Harness) {
     contact(&h, &[("Email", "a@example.com"), ("Company__c", "Acme")]).await;
     let second = contact(&h, &[("Email", "b@example.com"), ("COMPANY__c", "Beta")]).await;
@@ -948,6 +1012,7 @@ backend_tests!(setup =>
     records_are_listed_in_creation_order_and_filtered_by_email,
     a_batch_upsert_by_email_writes_the_good_rows_and_explains_the_others,
     a_batch_upsert_by_external_id_refuses_rows_without_one_or_taking_anothers,
+    matching_records_finds_what_an_upsert_would_match_in_this_account_and_object,
     custom_field_names_are_kept_as_first_spelled_and_capped,
     report_filters_select_exactly_the_matching_records,
     reports_are_stored_listed_replaced_and_deleted_per_account,

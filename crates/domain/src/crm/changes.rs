@@ -85,14 +85,17 @@ impl RecordChanges {
         })
     }
 
+    /// The field a client may write under `name` (a JSON key, a CSV header), or why no
+    /// field can be written under it: an unknown name, or one Herald sets itself.
+    pub fn writable_field(name: &str) -> Result<FieldName, RecordFieldError> {
+        writable(name).map_err(|problem| RecordFieldError {
+            field: name.to_owned(),
+            problem,
+        })
+    }
+
     fn apply(&mut self, name: &str, value: FieldInput<'_>) -> Result<(), FieldProblem> {
-        if READ_ONLY
-            .iter()
-            .any(|field| field.eq_ignore_ascii_case(name))
-        {
-            return Err(FieldProblem::ReadOnly);
-        }
-        let field = FieldName::parse(name).map_err(FieldProblem::Name)?;
+        let field = writable(name)?;
         if self.has(&field) {
             return Err(FieldProblem::Repeated);
         }
@@ -153,6 +156,16 @@ impl RecordChanges {
                 .any(|(known, _)| known.key() == name.key()),
         }
     }
+}
+
+fn writable(name: &str) -> Result<FieldName, FieldProblem> {
+    if READ_ONLY
+        .iter()
+        .any(|field| field.eq_ignore_ascii_case(name))
+    {
+        return Err(FieldProblem::ReadOnly);
+    }
+    FieldName::parse(name).map_err(FieldProblem::Name)
 }
 
 /// Text, or `None` for null and blank text.
@@ -297,6 +310,23 @@ mod tests {
         }
         let err = changes(&[("Phone", FieldInput::Text("1"))]).unwrap_err();
         assert!(err.to_string().starts_with("Phone: unknown field"), "{err}");
+    }
+
+    #[test]
+    fn writable_fields_are_named_without_a_value() {
+        assert_eq!(
+            RecordChanges::writable_field("company__C")
+                .unwrap()
+                .as_str(),
+            "company__c"
+        );
+        assert_eq!(
+            RecordChanges::writable_field("CreatedDate")
+                .unwrap_err()
+                .problem,
+            FieldProblem::ReadOnly
+        );
+        assert!(RecordChanges::writable_field("Phone").is_err());
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! fields its records carry, and a way to record an opt-out. [`BuiltinCrm`] reads
 //! Herald's own CRM (the store); a connector for a real Salesforce org can implement the
 //! same trait (SOQL and report exports, paged the same way) without the engine changing.
+//!
+//! [`import`] loads Contacts and Leads from CSV files into the built-in CRM
+//! (`herald crm import`).
 
 mod builtin;
 pub mod demo;
+pub mod import;
 
 use futures_util::stream::BoxStream;
 use herald_domain::crm::{CrmRecord, TargetRef};

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::decode::id_column;
 use super::ids::{lock_account, mint};
-use super::sql::{Bind, CHUNK, Sql};
+use super::sql::{Bind, CHUNK, Sql, insert_rows};
 use super::{Campaign, CrmWriteError, MembershipChange, Page, Slice};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
@@ -244,7 +244,7 @@ impl CrmCampaignStore for SqlStore {
             return Err(CrmWriteError::UnknownRecords(unknown));
         }
         let mut changed = 0;
-        for chunk in wanted.chunks(CHUNK) {
+        for chunk in wanted.chunks(insert_rows(4)) {
             let mut sql = Sql::new(
                 "INSERT INTO crm_campaign_members (campaign_id, record_id, mid, added_at) VALUES ",
             );

@@ -5,7 +5,7 @@ use herald_domain::mid::Mid;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use super::sql::{Bind, CHUNK, Sql};
+use super::sql::{Bind, Sql, insert_rows};
 use crate::StoreError;
 use crate::timestamp::to_millis;
 
@@ -37,7 +37,7 @@ pub(crate) async fn define(
     names: &[String],
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    for chunk in names.chunks(CHUNK) {
+    for chunk in names.chunks(insert_rows(5)) {
         let mut sql =
             Sql::new("INSERT INTO crm_fields (mid, object, name_key, name, created_at) VALUES ");
         for (index, name) in chunk.iter().enumerate() {

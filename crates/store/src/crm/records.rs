@@ -11,10 +11,10 @@ use super::decode::{self, RECORD_COLUMNS};
 use super::fields;
 use super::ids::lock_account;
 use super::sql::Sql;
-use super::write::{RowTarget, write_rows};
+use super::write::{RowTarget, lookup, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
 use crate::timestamp::to_millis;
-use crate::{SqlStore, StoreError};
+use crate::{Backend, SqlStore, StoreError};
 
 #[async_trait::async_trait]
 pub trait CrmRecordStore {
@@ -52,6 +52,24 @@ pub trait CrmRecordStore {
         rows: Vec<RecordChanges>,
         now: OffsetDateTime,
     ) -> Result<Vec<RowOutcome>, StoreError>;
+
+    /// The records of `object` in `mid` that rows with these keys would match, as
+    /// `(key, id)` pairs; keys are made by [`MatchOn::key`]. A key may match several
+    /// records (an Email), or none.
+    async fn matching_records(
+        &self,
+        mid: Mid,
+        object: CrmObject,
+        match_on: MatchOn,
+        keys: &[String],
+    ) -> Result<Vec<(String, SalesforceId)>, StoreError>;
+
+    /// Brings the database's statistics on records and their field values up to date
+    /// (PostgreSQL's `ANALYZE`; nothing to do on SQLite, which plans without them). A
+    /// bulk load calls it as the tables grow: statistics taken while they were nearly
+    /// empty make look-ups scan instead of using their indexes, and autovacuum may be
+    /// slow to notice, or off.
+    async fn refresh_record_statistics(&self) -> Result<(), StoreError>;
 
     /// The record of `object` with this id in `mid`, if any.
     async fn get_record(
@@ -160,6 +178,27 @@ impl CrmRecordStore for SqlStore {
             .map(|changes| (RowTarget::Match(match_on), changes))
             .collect();
         write_rows(self, mid, object, rows, now).await
+    }
+
+    async fn matching_records(
+        &self,
+        mid: Mid,
+        object: CrmObject,
+        match_on: MatchOn,
+        keys: &[String],
+    ) -> Result<Vec<(String, SalesforceId)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let keys = keys.iter().cloned().collect();
+        lookup(&mut conn, mid, object, match_on.key_column(), keys).await
+    }
+
+    async fn refresh_record_statistics(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE crm_records, crm_field_values")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn get_record(

@@ -9,9 +9,19 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-/// Rows or values per statement in multi-row inserts and IN lists: well under the
-/// parameter limits of both backends.
-pub(crate) const CHUNK: usize = 500;
+/// Values per statement in IN lists: well under the parameter limits of both backends.
+pub(crate) const CHUNK: usize = 250;
+
+/// The most parameters a multi-row insert binds. Kept this low because binding is
+/// quadratic in the parameter count on SQLite (sqlx looks each parameter's name up, and
+/// SQLite finds a name by walking the list): 500-row inserts of 14 columns spent most of
+/// a bulk upsert there.
+const MAX_INSERT_PARAMS: usize = 250;
+
+/// Rows per multi-row insert of `columns` values each.
+pub(crate) fn insert_rows(columns: usize) -> usize {
+    (MAX_INSERT_PARAMS / columns).max(1)
+}
 
 /// A value to bind.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use super::MAX_CUSTOM_FIELDS;
 use super::decode::id_column;
 use super::fields::{self, as_number};
 use super::ids::{lock_account, mint};
-use super::sql::{Bind, CHUNK, Sql};
+use super::sql::{Bind, CHUNK, Sql, insert_rows};
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 
@@ -32,11 +32,38 @@ pub enum MatchOn {
 }
 
 impl MatchOn {
+    /// Both, Email first.
+    pub const ALL: [MatchOn; 2] = [MatchOn::Email, MatchOn::ExternalId];
+
     /// The field's API name.
     pub fn name(self) -> &'static str {
         match self {
             MatchOn::Email => "Email",
             MatchOn::ExternalId => "ExternalId",
+        }
+    }
+
+    /// `Email` or `ExternalId`, in any case.
+    pub fn parse(text: &str) -> Option<MatchOn> {
+        MatchOn::ALL
+            .into_iter()
+            .find(|candidate| candidate.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The key a row is matched on (its folded Email or ExternalId), if it has one. Two
+    /// rows with the same key match the same records.
+    pub fn key(self, changes: &RecordChanges) -> Option<String> {
+        match self {
+            MatchOn::Email => changes.email.as_ref().map(|email| email.normalized()),
+            MatchOn::ExternalId => external_key(changes),
+        }
+    }
+
+    /// The column holding keys (a fixed name, never client text).
+    pub(crate) fn key_column(self) -> &'static str {
+        match self {
+            MatchOn::Email => "email_key",
+            MatchOn::ExternalId => "external_id_key",
         }
     }
 }
@@ -155,7 +182,7 @@ impl Existing {
         let emails: HashSet<String> = rows
             .iter()
             .filter(|(target, _)| matches!(target, RowTarget::Match(MatchOn::Email)))
-            .filter_map(|(_, changes)| changes.email.as_ref().map(|email| email.normalized()))
+            .filter_map(|(_, changes)| MatchOn::Email.key(changes))
             .collect();
         let external_ids: HashSet<String> = rows
             .iter()
@@ -173,10 +200,11 @@ impl Existing {
             by_external_id: HashMap::new(),
             ids: HashSet::new(),
         };
-        for (key, id) in lookup(conn, mid, object, "email_key", emails).await? {
+        for (key, id) in lookup(conn, mid, object, MatchOn::Email.key_column(), emails).await? {
             existing.by_email.entry(key).or_default().push(id);
         }
-        existing.by_external_id = lookup(conn, mid, object, "external_id_key", external_ids)
+        let external_id_key = MatchOn::ExternalId.key_column();
+        existing.by_external_id = lookup(conn, mid, object, external_id_key, external_ids)
             .await?
             .into_iter()
             .collect();
@@ -196,7 +224,7 @@ fn external_key(changes: &RecordChanges) -> Option<String> {
 
 /// `(value, id)` of the records of `object` in `mid` whose `column` is one of `values`.
 /// `column` is one of a few fixed names, never client text.
-async fn lookup(
+pub(crate) async fn lookup(
     conn: &mut AnyConnection,
     mid: Mid,
     object: CrmObject,
@@ -229,8 +257,9 @@ fn plan_rows(
     let mut email_rows: HashMap<String, usize> = HashMap::new();
     let mut external_id_rows: HashMap<String, usize> = HashMap::new();
     for (target, changes) in rows {
-        if let (RowTarget::Match(MatchOn::Email), Some(email)) = (target, &changes.email) {
-            *email_rows.entry(email.normalized()).or_default() += 1;
+        if let (RowTarget::Match(MatchOn::Email), Some(key)) = (target, MatchOn::Email.key(changes))
+        {
+            *email_rows.entry(key).or_default() += 1;
         }
         if let Some(key) = external_key(changes) {
             *external_id_rows.entry(key).or_default() += 1;
@@ -243,11 +272,9 @@ fn plan_rows(
                 RowTarget::Update(id) if existing.ids.contains(id) => Plan::Update(*id),
                 RowTarget::Update(_) => return Err(RowError::NotFound),
                 RowTarget::Match(MatchOn::Email) => {
-                    let key = changes
-                        .email
-                        .as_ref()
-                        .ok_or(RowError::MatchKeyMissing(MatchOn::Email))?
-                        .normalized();
+                    let key = MatchOn::Email
+                        .key(changes)
+                        .ok_or(RowError::MatchKeyMissing(MatchOn::Email))?;
                     if email_rows[&key] > 1 {
                         return Err(RowError::RepeatedInRequest(MatchOn::Email));
                     }
@@ -258,7 +285,8 @@ fn plan_rows(
                     }
                 }
                 RowTarget::Match(MatchOn::ExternalId) => {
-                    let key = external_key(changes)
+                    let key = MatchOn::ExternalId
+                        .key(changes)
                         .ok_or(RowError::MatchKeyMissing(MatchOn::ExternalId))?;
                     existing
                         .by_external_id
@@ -370,7 +398,7 @@ async fn insert_records(
             _ => None,
         })
         .collect();
-    for chunk in created.chunks(CHUNK) {
+    for chunk in created.chunks(insert_rows(14)) {
         let mut sql = Sql::new(
             "INSERT INTO crm_records (id, mid, object, email, email_key, first_name, \
              first_name_key, last_name, last_name_key, has_opted_out, external_id, \
@@ -476,7 +504,7 @@ async fn write_custom(
             }
         }
     }
-    for chunk in set.chunks(CHUNK) {
+    for chunk in set.chunks(insert_rows(6)) {
         let mut sql = Sql::new(
             "INSERT INTO crm_field_values (record_id, field, mid, value, value_key, value_number) \
              VALUES ",

@@ -28,12 +28,9 @@ pub struct BulkBody {
 }
 
 fn match_on(text: &str) -> Result<MatchOn, ApiError> {
-    [MatchOn::Email, MatchOn::ExternalId]
-        .into_iter()
-        .find(|candidate| candidate.name().eq_ignore_ascii_case(text.trim()))
-        .ok_or_else(|| {
-            ApiError::invalid(format!("matchOn must be Email or ExternalId, got {text:?}"))
-        })
+    MatchOn::parse(text).ok_or_else(|| {
+        ApiError::invalid(format!("matchOn must be Email or ExternalId, got {text:?}"))
+    })
 }
 
 fn failed(index: usize, error: &str) -> Value {
