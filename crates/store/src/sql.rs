@@ -1,4 +1,125 @@
-//! Small helpers for building SQL that runs on both backends.
+//! Building SQL that runs on both backends with a varying number of parameters (filters,
+//! multi-row inserts, IN lists).
+//!
+//! Placeholders are numbered `$1, $2, …` in the order they are written, which is what
+//! both backends need; values are only ever bound, never written into the text.
+
+use std::fmt::Write;
+
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+/// Values per statement in IN lists: well under the parameter limits of both backends.
+pub(crate) const CHUNK: usize = 250;
+
+/// The most parameters a multi-row insert binds. Kept this low because binding is
+/// quadratic in the parameter count on SQLite (sqlx looks each parameter's name up, and
+/// SQLite finds a name by walking the list): 500-row inserts of 14 columns spent most of
+/// a bulk upsert there.
+const MAX_INSERT_PARAMS: usize = 250;
+
+/// Rows per multi-row insert of `columns` values each.
+pub(crate) fn insert_rows(columns: usize) -> usize {
+    (MAX_INSERT_PARAMS / columns).max(1)
+}
+
+/// A value to bind.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Bind {
+    Text(String),
+    OptionalText(Option<String>),
+    Int(i64),
+    OptionalReal(Option<f64>),
+}
+
+impl From<&str> for Bind {
+    fn from(text: &str) -> Self {
+        Bind::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(text: String) -> Self {
+        Bind::Text(text)
+    }
+}
+
+impl From<Option<String>> for Bind {
+    fn from(text: Option<String>) -> Self {
+        Bind::OptionalText(text)
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(value: i64) -> Self {
+        Bind::Int(value)
+    }
+}
+
+impl From<Option<f64>> for Bind {
+    fn from(value: Option<f64>) -> Self {
+        Bind::OptionalReal(value)
+    }
+}
+
+/// SQL text and the values its placeholders stand for, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_owned(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text (never a value).
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Bind>) -> &mut Self {
+        self.binds.push(value.into());
+        let _ = write!(self.text, "${}", self.binds.len());
+        self
+    }
+
+    /// Appends `(v1, v2, …)`.
+    pub(crate) fn bind_list<T: Into<Bind>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.push("(");
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    /// The query, ready to run.
+    pub(crate) fn query(self) -> Query<'static, Any, AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text),
+                Bind::OptionalText(text) => query.bind(text),
+                Bind::Int(value) => query.bind(value),
+                Bind::OptionalReal(value) => query.bind(value),
+            };
+        }
+        query
+    }
+}
 
 /// `$start, $start+1, …` for `count` values bound in a row (an `IN (…)` or `VALUES (…)`
 /// list).
@@ -7,4 +128,17 @@ pub(crate) fn placeholders(start: usize, count: usize) -> String {
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_the_order_they_are_written() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind(1_i64).push(" AND b IN ").bind_list(["x", "y"]);
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(sql.binds, [Bind::Int(1), Bind::from("x"), Bind::from("y")]);
+    }
 }

@@ -14,8 +14,8 @@ use super::campaigns::member_count;
 use super::decode::{self, RECORD_COLUMNS, id_column, object_column};
 use super::fields::custom_field_names;
 use super::filter_sql::push_filter;
-use super::sql::Sql;
 use super::{MAX_MEMBER_PAGE, Page, Slice, TargetSummary, reports};
+use crate::sql::Sql;
 use crate::{SqlStore, StoreError};
 
 #[async_trait::async_trait]

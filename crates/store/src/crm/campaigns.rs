@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use super::decode::id_column;
 use super::ids::{lock_account, mint};
-use super::sql::{Bind, CHUNK, Sql, insert_rows};
 use super::{Campaign, CrmWriteError, MembershipChange, Page, Slice};
+use crate::sql::{Bind, CHUNK, Sql, insert_rows};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 

@@ -10,8 +10,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::StoredRecord;
-use super::sql::{CHUNK, Sql};
 use crate::StoreError;
+use crate::sql::{CHUNK, Sql};
 use crate::timestamp::from_millis;
 
 /// The record columns, on a table aliased `r`.

@@ -5,8 +5,8 @@ use herald_domain::mid::Mid;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use super::sql::{Bind, Sql, insert_rows};
 use crate::StoreError;
+use crate::sql::{Bind, Sql, insert_rows};
 use crate::timestamp::to_millis;
 
 /// The custom field names of `object` in `mid`, as first spelled, sorted without regard

@@ -9,7 +9,7 @@ use herald_domain::crm::{
 };
 
 use super::fields::as_number;
-use super::sql::Sql;
+use crate::sql::Sql;
 
 /// Appends the filter as one parenthesised SQL condition.
 pub(crate) fn push_filter(sql: &mut Sql, filter: &ReportFilter) {

@@ -17,7 +17,6 @@ mod filter_sql;
 mod ids;
 mod records;
 mod reports;
-mod sql;
 mod write;
 
 use herald_domain::crm::{CrmObject, CrmRecord, ReportFilter, TargetRef};

@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 use super::decode::{self, RECORD_COLUMNS};
 use super::fields;
 use super::ids::lock_account;
-use super::sql::Sql;
 use super::write::{RowTarget, lookup, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
+use crate::sql::Sql;
 use crate::timestamp::to_millis;
 use crate::{Backend, SqlStore, StoreError};
 

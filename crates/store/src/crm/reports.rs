@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::decode::{id_column, object_column};
 use super::ids::mint;
-use super::sql::{Bind, CHUNK, Sql};
 use super::{Page, Report, ReportDefinition, Slice};
+use crate::sql::{Bind, CHUNK, Sql};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 

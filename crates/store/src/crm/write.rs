@@ -18,7 +18,7 @@ use super::MAX_CUSTOM_FIELDS;
 use super::decode::id_column;
 use super::fields::{self, as_number};
 use super::ids::{lock_account, mint};
-use super::sql::{Bind, CHUNK, Sql, insert_rows};
+use crate::sql::{Bind, CHUNK, Sql, insert_rows};
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
 

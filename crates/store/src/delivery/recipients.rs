@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::sql::placeholders;
+use crate::sql::{CHUNK, insert_rows, placeholders};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 
@@ -157,15 +157,12 @@ pub(crate) async fn recipient_counts_on(
     Ok(counts)
 }
 
-/// Rows per INSERT statement (8 values each, well under SQLite's variable limit).
-const INSERT_CHUNK: usize = 500;
-
 #[async_trait::async_trait]
 impl RecipientStore for SqlStore {
     async fn insert_recipients(&self, batch: &[NewRecipient]) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let mut written = 0;
-        for chunk in batch.chunks(INSERT_CHUNK) {
+        for chunk in batch.chunks(insert_rows(8)) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
                 .collect();
@@ -199,33 +196,22 @@ impl RecipientStore for SqlStore {
         record_ids: &[String],
         emails_norm: &[String],
     ) -> Result<u64, StoreError> {
-        if record_ids.is_empty() && emails_norm.is_empty() {
-            return Ok(0);
+        let mut excluded = 0;
+        for (column, values) in [("record_id", record_ids), ("email_norm", emails_norm)] {
+            for chunk in values.chunks(CHUNK) {
+                let sql = format!(
+                    "UPDATE recipients SET status = 'excluded'
+                     WHERE instance_id = $1 AND status = 'queued' AND {column} IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(instance_id);
+                for value in chunk {
+                    query = query.bind(value);
+                }
+                excluded += query.execute(&self.pool).await?.rows_affected();
+            }
         }
-        let ids = placeholders(2, record_ids.len().max(1));
-        let emails = placeholders(2 + record_ids.len().max(1), emails_norm.len().max(1));
-        let sql = format!(
-            "UPDATE recipients SET status = 'excluded'
-             WHERE instance_id = $1 AND status = 'queued'
-               AND (record_id IN ({ids}) OR email_norm IN ({emails}))"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(instance_id);
-        // An empty list still needs one bound value: an empty string matches nothing.
-        for id in record_ids
-            .iter()
-            .map(String::as_str)
-            .chain(record_ids.is_empty().then_some(""))
-        {
-            query = query.bind(id.to_owned());
-        }
-        for email in emails_norm
-            .iter()
-            .map(String::as_str)
-            .chain(emails_norm.is_empty().then_some(""))
-        {
-            query = query.bind(email.to_owned());
-        }
-        Ok(query.execute(&self.pool).await?.rows_affected())
+        Ok(excluded)
     }
 
     async fn suppress_listed_recipients(
