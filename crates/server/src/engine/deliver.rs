@@ -248,14 +248,43 @@ impl Engine {
     }
 }
 
-/// The relay's answer as kept on the recipient: code, enhanced status and text.
+/// The relay's answer as kept on the recipient: for an acceptance, the reply as the relay
+/// gave it (`250 2.0.0 Ok: queued as …`); for a failure, the description the mail crate
+/// gives, which already names the relay, the stage and the reply with its code
+/// (`… replied to RCPT TO: 451 4.3.0 …`), or says why there was no reply.
 fn describe(outcome: &Outcome) -> String {
-    let code = outcome.code().map(|c| c.to_string());
-    let enhanced = outcome.enhanced().map(|e| e.to_string());
-    [code, enhanced, Some(outcome.text().to_owned())]
-        .into_iter()
-        .flatten()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    match outcome {
+        Outcome::Accepted { code, text, .. } if text.is_empty() => code.to_string(),
+        Outcome::Accepted { code, text, .. } => format!("{code} {text}"),
+        Outcome::Transient { text, .. } | Outcome::Permanent { text, .. } => text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use herald_mail::smtp::{Outcome, SmtpReply};
+
+    use super::describe;
+
+    #[test]
+    fn an_acceptance_is_kept_as_the_relay_said_it() {
+        let reply = SmtpReply::new(250, "2.0.0 Ok: queued as Q1");
+        assert_eq!(
+            describe(&Outcome::of_final_reply(&reply)),
+            "250 2.0.0 Ok: queued as Q1"
+        );
+        let bare = SmtpReply::new(250, "");
+        assert_eq!(describe(&Outcome::of_final_reply(&bare)), "250");
+    }
+
+    #[test]
+    fn a_failure_is_described_once_with_its_relay_stage_and_reply() {
+        let text = "relay:25 replied to RCPT TO: 451 4.3.0 Try again later";
+        let outcome = Outcome::Transient {
+            code: Some(451),
+            enhanced: SmtpReply::new(451, "4.3.0 Try again later").enhanced,
+            text: text.into(),
+        };
+        assert_eq!(describe(&outcome), text);
+    }
 }
