@@ -113,7 +113,8 @@ pub trait EngineStore {
     /// Brings an active instance's counts up to date and moves it on when its work is
     /// done: `Sending` with nothing pending becomes `Complete`; `Cancel Pending` with
     /// nothing in flight cancels what is left and becomes `Canceled`. Returns the status
-    /// it is in afterwards.
+    /// it is in afterwards, or `None` when there is no such instance or its status
+    /// changed while it was being settled (nothing is written then).
     async fn settle_instance(
         &self,
         id: i64,
@@ -399,12 +400,15 @@ impl EngineStore for SqlStore {
             other => other,
         };
         let count = |s: RecipientStatus| counts.get(s);
-        sqlx::query(
+        // Only if the status is still the one read: a client's pause or cancel that
+        // committed meanwhile (PostgreSQL does not lock the row read above) must not be
+        // overwritten with the old status.
+        let settled = sqlx::query(
             "UPDATE send_instances SET status = $1, excluded = $2, suppressed = $3,
                  duplicates = $4, sent = $5, deferred = $6, bounced = $7, failed = $8,
                  completed_at = CASE WHEN $9 = 1 THEN $10 ELSE completed_at END,
                  modified_at = CASE WHEN status = $1 THEN modified_at ELSE $10 END
-             WHERE id = $11",
+             WHERE id = $11 AND status = $12",
         )
         .bind(next.as_str())
         .bind(count(RecipientStatus::Excluded))
@@ -417,8 +421,15 @@ impl EngineStore for SqlStore {
         .bind(i64::from(next != status && next.is_final()))
         .bind(to_millis(now))
         .bind(id)
+        .bind(status.as_str())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if settled == 0 {
+            // Nothing of this pass applies; the next one settles the new status.
+            tx.rollback().await?;
+            return Ok(None);
+        }
         tx.commit().await?;
         Ok(Some(next))
     }
