@@ -3,11 +3,12 @@ what Herald's tests check, as JSON: every defect (message, parts and headers), t
 decoded headers, the addresses, and each leaf part's type, transfer encoding and content.
 
 Given file names instead, it parses each file and prints one such JSON object per line,
-in the order given (one interpreter for thousands of messages)."""
+in the order given (thousands of messages at once, parsed on every CPU)."""
 
 import email
 import email.policy
 import json
+import multiprocessing
 import sys
 
 
@@ -23,10 +24,11 @@ def describe(raw):
     headers = {}
     for part in message.walk():
         defects += [f"{type(d).__name__}: {d}" for d in part.defects]
+        # Each header is parsed once (the policy parses on every access).
         for name, value in part.items():
             defects += [f"{name}: {type(d).__name__}: {d}" for d in getattr(value, "defects", ())]
-    for name, value in message.items():
-        headers.setdefault(name.lower(), []).append(str(value))
+            if part is message:
+                headers.setdefault(name.lower(), []).append(str(value))
     parts = [
         {
             "content_type": part.get_content_type(),
@@ -52,10 +54,16 @@ def main():
     if len(sys.argv) == 1:
         json.dump(describe(sys.stdin.buffer.read()), sys.stdout, ensure_ascii=False)
         return
-    for name in sys.argv[1:]:
-        with open(name, "rb") as file:
-            json.dump(describe(file.read()), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+    with multiprocessing.Pool() as pool:
+        for described in pool.imap(describe_file, sys.argv[1:], chunksize=64):
+            json.dump(described, sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
 
 
-main()
+def describe_file(name):
+    with open(name, "rb") as file:
+        return describe(file.read())
+
+
+if __name__ == "__main__":
+    main()
