@@ -83,10 +83,8 @@ async fn cancel_stops_a_running_send_within_a_second_and_nothing_arrives_after(h
         InstanceStatus::CancelPending,
     )
     .await;
-    let asked = Instant::now();
     let canceled = wait_for(store, id, InstanceStatus::Canceled, Duration::from_secs(1)).await;
     let arrived = h.server.delivered().len();
-    eprintln!("canceled {:?} after the request", asked.elapsed());
     assert!(
         arrived < COUNT,
         "the cancel came mid-send ({arrived} arrived)"
