@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use herald_domain::mid::Mid;
-use herald_domain::recipient::RecipientStatus;
+use herald_domain::recipient::{RecipientStatus, SuppressionReason};
 use herald_domain::salesforce_id::SalesforceId;
 use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
@@ -449,6 +449,43 @@ async fn a_failed_instance_records_why_and_cancels_its_pending_recipients(h: Har
     assert!(!h.store.fail_instance(id, "again", NOW).await.unwrap());
 }
 
+async fn a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_lost(h: Harness) {
+    delivering(&h, 2).await;
+    let claimed = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 2)
+        .await
+        .unwrap();
+    let reply = "relay:25 replied to RCPT TO: 550 5.1.1 No such user here";
+    let bounce = |recipient: i64| AttemptOutcome {
+        reply: Some(reply.into()),
+        ..outcome(recipient, 1, RecipientStatus::Bounced)
+    };
+    let (first, second) = (&claimed[0].recipient, &claimed[1].recipient);
+    assert!(
+        h.store
+            .record_outcome("node-a", &bounce(first.id), NOW)
+            .await
+            .unwrap()
+    );
+    let listed = h.store.get_suppression(MID, &first.email).await.unwrap();
+    let listed = listed.expect("the bounced address is suppressed");
+    assert_eq!(listed.reason, SuppressionReason::HardBounce);
+    assert_eq!(listed.detail.as_deref(), Some(reply));
+
+    assert!(
+        !h.store
+            .record_outcome("node-b", &bounce(second.id), NOW)
+            .await
+            .unwrap(),
+        "node-b holds no lease on it"
+    );
+    assert_eq!(
+        h.store.get_suppression(MID, &second.email).await.unwrap(),
+        None
+    );
+}
+
 /// A client's pause that commits while the settler is between reading the status and
 /// writing the counts must stand: on PostgreSQL the settler's write waits for the pause's
 /// row lock, then must not put the old status back.
@@ -506,6 +543,7 @@ async fn a_pause_committed_while_the_send_is_being_settled_is_kept(h: Harness) {
 }
 
 backend_tests!(setup =>
+    a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_lost,
     a_pause_committed_while_the_send_is_being_settled_is_kept,
     a_due_instance_is_started_by_exactly_one_of_two_racing_nodes,
     an_abandoned_resolution_is_taken_over_once_its_lease_expires,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_domain::recipient::{RecipientStatus, SuppressionReason};
+use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
 use herald_mail::smtp::Outcome;
 use herald_store::{AttemptOutcome, ClaimedRecipient, NewCapturedMessage};
@@ -134,24 +134,13 @@ impl Engine {
         }
         let outcome = self.hand_over(&plan, claimed, rendered).await?;
         let now = self.state.clock.now();
+        // A bounce suppresses the address in the same write.
         if !store.record_outcome(&self.node, &outcome, now).await? {
             tracing::warn!(
                 instance = recipient.instance_id,
                 recipient = recipient.id,
                 "the lease ran out before the outcome was recorded"
             );
-        } else if outcome.status == RecipientStatus::Bounced {
-            let address = recipient.email.to_lowercase();
-            let reply = outcome.reply.as_deref();
-            store
-                .suppress(
-                    claimed.mid,
-                    &address,
-                    SuppressionReason::HardBounce,
-                    reply,
-                    now,
-                )
-                .await?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
 use super::recipients::{RECIPIENT_COLUMNS, Recipient, recipient, recipient_counts_on};
+use super::suppressions::KEEP_OR_HARDEN;
 use crate::send::SendInstance;
 use crate::send::rows::{INSTANCE_COLUMNS, instance};
 use crate::timestamp::to_millis;
@@ -94,6 +95,9 @@ pub trait EngineStore {
         limit: i64,
     ) -> Result<Vec<ClaimedRecipient>, StoreError>;
     /// Records an attempt's outcome; false (and nothing written) if the lease was lost.
+    /// A `Bounced` outcome also puts the address on the account's suppression list as a
+    /// hard bounce (with the reply as detail), in the same transaction: an instance never
+    /// shows a bounce whose suppression is still to come, or lost to a crash.
     async fn record_outcome(
         &self,
         owner: &str,
@@ -287,6 +291,7 @@ impl EngineStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let finished = !outcome.status.is_pending();
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let updated = sqlx::query(
             "UPDATE recipients SET status = $1, last_reply = $2, next_attempt_at = $3,
                  completed_at = $4, lease_owner = NULL, lease_until = NULL,
@@ -300,10 +305,27 @@ impl EngineStore for SqlStore {
         .bind(outcome.recipient_id)
         .bind(owner)
         .bind(outcome.attempt)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(updated == 1)
+        if updated != 1 {
+            return Ok(false);
+        }
+        if outcome.status == RecipientStatus::Bounced {
+            // SQLite needs the WHERE to read ON CONFLICT as the upsert clause.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO suppressions (mid, email_norm, reason, detail, created_at)
+                 SELECT mid, email_norm, 'hard_bounce', $1, $2 FROM recipients WHERE id = $3
+                 {KEEP_OR_HARDEN}"
+            )))
+            .bind(outcome.reply.as_deref())
+            .bind(to_millis(now))
+            .bind(outcome.recipient_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn release_recipient(
