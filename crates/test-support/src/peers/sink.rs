@@ -28,7 +28,9 @@ impl SmtpSink {
         if running_as_root() {
             command.args(["-u", "postfix"]);
         }
-        let template = format!("{}/msg.", dumps.path().display());
+        // smtp-sink names each dump with a 32-bit random suffix; a folder per second
+        // keeps two of thousands of messages from drawing the same name.
+        let template = format!("{}/%H%M%S/msg.", dumps.path().display());
         let child = command
             .args(["-d", &template, "-c", &format!("127.0.0.1:{port}"), "1000"])
             .stdin(Stdio::null())
@@ -100,13 +102,20 @@ impl SmtpSink {
         self.dump_entries().count()
     }
 
+    /// Every dump file, in the per-second folders the template makes.
     fn dump_entries(&self) -> impl Iterator<Item = PathBuf> {
-        std::fs::read_dir(self.dumps.path())
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
+        entries(self.dumps.path())
+            .filter(|folder| folder.is_dir())
+            .flat_map(|folder| entries(&folder))
     }
+}
+
+fn entries(dir: &Path) -> impl Iterator<Item = PathBuf> + use<> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
 }
 
 fn running_as_root() -> bool {
