@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::TestApp;
 use engine_support::{
-    Audience, DEMO, advance_past_retries, instance, locals, recipients, recipients_by_email,
-    relay_on, send, spawn_engine, wait_for, wait_until_idle,
+    Audience, DEMO, advance_past_retries, locals, recipients, recipients_by_email, relay_on, send,
+    spawn_engine, wait_for, wait_for_counts, wait_until_idle,
 };
 use herald_domain::clock::Clock;
 use herald_domain::recipient::{RecipientStatus, SuppressionReason};
@@ -89,7 +89,9 @@ async fn a_4xx_defers_the_recipient_until_the_clock_passes_its_retry_then_it_is_
             "the first retry is due in half a minute to a minute: {retry}"
         );
     }
-    assert_eq!(instance(store, id).await.status, InstanceStatus::Sending);
+    let pending = wait_for_counts(store, id, (10, 8), PASS).await;
+    assert_eq!(pending.status, InstanceStatus::Sending);
+    assert_eq!(pending.counts.bounced + pending.counts.failed, 0);
 
     assert!(advance_past_retries(app, id).await);
     wait_until_idle(app, id, PASS).await;
@@ -265,7 +267,8 @@ mod relay_down {
             let reply = recipient.last_reply.unwrap_or_default();
             assert!(reply.contains(&port.to_string()), "{reply}");
         }
-        assert_eq!(instance(store, id).await.status, InstanceStatus::Sending);
+        let down = wait_for_counts(store, id, (0, 10), PASS).await;
+        assert_eq!(down.status, InstanceStatus::Sending);
 
         let sink = SmtpSink::start_on(port);
         assert!(advance_past_retries(&app, id).await);

@@ -206,6 +206,29 @@ pub async fn wait_for(
     }
 }
 
+/// Waits (at most `within`) until the settler has brought the instance's counts to
+/// `sent` and `deferred`, and returns it.
+pub async fn wait_for_counts(
+    store: &dyn Store,
+    id: i64,
+    (sent, deferred): (i64, i64),
+    within: Duration,
+) -> SendInstance {
+    let deadline = Instant::now() + within;
+    loop {
+        let instance = instance(store, id).await;
+        if (instance.counts.sent, instance.counts.deferred) == (sent, deferred) {
+            return instance;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instance {id} counts {:?} after {within:?}; waited for {sent} sent, {deferred} deferred",
+            instance.counts
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Every recipient of the instance, in write order.
 pub async fn recipients(store: &dyn Store, id: i64) -> Vec<Recipient> {
     let mut all = Vec::new();
