@@ -1,7 +1,8 @@
 //! The send engine against an SMTP server that misbehaves on request (the aiosmtpd fault
 //! server) and against a relay that is down: deferrals retried once the clock passes
-//! their time, bounces that suppress the address, a connection cut mid-transaction, a
-//! relay that comes back, and a slow relay with the workers limit honoured.
+//! their time (and failed once the retry window closes), bounces that suppress the
+//! address, a connection cut mid-transaction, a relay that comes back, and a slow relay
+//! with the workers limit honoured.
 
 mod common;
 mod engine_support;
@@ -142,6 +143,38 @@ async fn a_4xx_defers_the_recipient_until_the_clock_passes_its_retry_then_it_is_
     );
 }
 
+async fn a_recipient_still_deferred_when_its_retry_window_closes_fails(h: Harness) {
+    let (app, store) = (&h.app, h.app.state.store.as_ref());
+    let groups = [locals("ok-", 0, 4), locals("defer-", 4, 3)];
+    let (_, id) = send_to(app, "Default Transactional", &groups.concat()).await;
+
+    wait_until_idle(app, id, PASS).await;
+    wait_for_counts(store, id, (4, 3), PASS).await;
+    // Past the 72 hours a message may be retried for: the next refusal is the last.
+    app.clock.advance(time::Duration::hours(73));
+    let done = wait_for(store, id, InstanceStatus::Complete, PASS).await;
+    assert_eq!(
+        (done.counts.sent, done.counts.failed, done.counts.deferred),
+        (4, 3, 0),
+        "{:?}",
+        done.counts
+    );
+    for recipient in recipients(store, id).await {
+        if !recipient.email.starts_with("defer-") {
+            continue;
+        }
+        assert_eq!(recipient.status, RecipientStatus::Failed);
+        assert_eq!(recipient.attempts, 2);
+        let reply = recipient.last_reply.unwrap_or_default();
+        assert!(
+            reply.starts_with("gave up after 2 attempts: ")
+                && reply.ends_with("replied to RCPT TO: 451 4.3.0 Try again later"),
+            "{reply}"
+        );
+    }
+    assert_eq!(h.server.delivered().len(), 4);
+}
+
 async fn a_5xx_bounces_the_recipient_and_the_next_commercial_send_suppresses_it(h: Harness) {
     let (app, store) = (&h.app, h.app.state.store.as_ref());
     let groups = [locals("ok-", 0, 6), locals("reject-", 6, 3)];
@@ -240,6 +273,7 @@ async fn a_slow_relay_still_completes_with_no_more_messages_in_flight_than_worke
 
 backend_tests!(setup =>
     a_4xx_defers_the_recipient_until_the_clock_passes_its_retry_then_it_is_sent,
+    a_recipient_still_deferred_when_its_retry_window_closes_fails,
     a_5xx_bounces_the_recipient_and_the_next_commercial_send_suppresses_it,
     a_connection_cut_mid_transaction_defers_the_message_and_none_is_lost,
     a_slow_relay_still_completes_with_no_more_messages_in_flight_than_workers,
