@@ -112,10 +112,11 @@ class Handler:
             return "421 4.3.0 never seen: the connection is gone"
         self.delivered += 1
         if self.dump:
-            path = os.path.join(self.dump, f"msg.{self.delivered}")
-            with open(path + ".part", "wb") as file:
+            # Written aside, then renamed: a "msg.*" file is always complete.
+            partial = os.path.join(self.dump, f"partial.{self.delivered}")
+            with open(partial, "wb") as file:
                 file.write(envelope.original_content)
-            os.replace(path + ".part", path)
+            os.replace(partial, os.path.join(self.dump, f"msg.{self.delivered}"))
         pipelined = "yes" if envelope.pipelined else "no"
         print(f"DELIVERED {envelope.rcpt_tos[0]} {self.delivered} pipelined={pipelined}", flush=True)
         return f"250 2.0.0 Ok: queued as Q{self.delivered}"
