@@ -59,6 +59,11 @@ pub struct Config {
     pub smtp_relay: Option<Secret>,
     /// `workers`: messages in flight at once on this node.
     pub workers: usize,
+    /// `lease_secs`: how long a node's claim on work lasts (an instance's audience
+    /// resolution, a recipient's delivery attempt) before another node may take it over,
+    /// in seconds (default 60). After a crash, unfinished work waits this long; a lease
+    /// shorter than the slowest SMTP transaction lets two nodes send the same message.
+    pub lease_secs: i64,
     /// `node_id`: this process's name in leases (default: host name and process id).
     pub node_id: String,
     /// `engine`: whether this node runs the send engine (`on`, the default) or only
@@ -67,7 +72,7 @@ pub struct Config {
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "listen",
     "data_dir",
     "database_url",
@@ -80,6 +85,7 @@ pub const KEYS: [&str; 14] = [
     "log_format",
     "smtp_relay",
     "workers",
+    "lease_secs",
     "node_id",
     "engine",
 ];
@@ -230,6 +236,7 @@ impl Sources {
             Ok(Some(Secret(v.to_owned())))
         })?;
         let workers = self.parse("workers", 32, |v| positive(v).map(|n| n as usize))?;
+        let lease_secs = self.parse("lease_secs", 60, positive)?;
         let node_id = self.parse("node_id", default_node_id(), |v| {
             if v.is_empty() || v.len() > 128 {
                 Err("must be 1 to 128 characters".into())
@@ -255,6 +262,7 @@ impl Sources {
             log_format,
             smtp_relay,
             workers,
+            lease_secs,
             node_id,
             engine,
         })
@@ -327,6 +335,17 @@ mod tests {
             "sqlite://herald-data/herald.db"
         );
         assert_eq!(config.public_base(), "http://127.0.0.1:8080/");
+        assert_eq!(config.lease_secs, 60);
+    }
+
+    #[test]
+    fn the_engine_lease_is_a_positive_number_of_seconds() {
+        let config = Config::from_sources(None, &env(&[("HERALD_LEASE_SECS", "2")])).unwrap();
+        assert_eq!(config.lease_secs, 2);
+        for bad in ["0", "-5", "1.5", "soon"] {
+            let err = Config::from_sources(None, &env(&[("HERALD_LEASE_SECS", bad)])).unwrap_err();
+            assert!(err.to_string().contains("HERALD_LEASE_SECS"), "{err}");
+        }
     }
 
     #[test]

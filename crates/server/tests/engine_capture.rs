@@ -310,18 +310,7 @@ async fn mail_from_a_domain_with_a_dkim_key_is_signed_and_verifies(app: TestApp)
         text.contains("d=herald.example") && text.contains("s=s1"),
         "{text}"
     );
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../mail/tests/peers/dkim_verify.py"
-    );
-    let mut child = std::process::Command::new("python3")
-        .args([script, &key.dns_record])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 with dkimpy (scripts/test-peers installs it)");
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &raw).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = herald_test_support::peers::run_python("dkim_verify.py", &[&key.dns_record], &raw);
     assert!(
         output.status.success(),
         "dkimpy: {}",

@@ -3,25 +3,26 @@
 use std::sync::Arc;
 
 use herald_domain::mid::Mid;
-use herald_domain::recipient::RecipientStatus;
+use herald_domain::recipient::{RecipientStatus, SuppressionReason};
 use herald_domain::salesforce_id::SalesforceId;
 use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
-use herald_store::{AttemptOutcome, NewRecipient, NewSendDefinition, SendInstance, Store};
+use herald_store::{AttemptOutcome, Backend, NewRecipient, NewSendDefinition, SendInstance, Store};
 use herald_test_support::{Db, TestDatabase, backend_tests};
+use sqlx::{AnyConnection, Connection, Executor, Row};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 struct Harness {
     store: Arc<dyn Store>,
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 async fn setup(db: Db) -> Option<Harness> {
     let db = TestDatabase::create(db).await?;
     let store = herald_store::open(&db.url).await.expect("open store");
-    Some(Harness { store, _db: db })
+    Some(Harness { store, db })
 }
 
 const NOW: OffsetDateTime = datetime!(2026-11-26 12:00 UTC);
@@ -448,7 +449,102 @@ async fn a_failed_instance_records_why_and_cancels_its_pending_recipients(h: Har
     assert!(!h.store.fail_instance(id, "again", NOW).await.unwrap());
 }
 
+async fn a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_lost(h: Harness) {
+    delivering(&h, 2).await;
+    let claimed = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 2)
+        .await
+        .unwrap();
+    let reply = "relay:25 replied to RCPT TO: 550 5.1.1 No such user here";
+    let bounce = |recipient: i64| AttemptOutcome {
+        reply: Some(reply.into()),
+        ..outcome(recipient, 1, RecipientStatus::Bounced)
+    };
+    let (first, second) = (&claimed[0].recipient, &claimed[1].recipient);
+    assert!(
+        h.store
+            .record_outcome("node-a", &bounce(first.id), NOW)
+            .await
+            .unwrap()
+    );
+    let listed = h.store.get_suppression(MID, &first.email).await.unwrap();
+    let listed = listed.expect("the bounced address is suppressed");
+    assert_eq!(listed.reason, SuppressionReason::HardBounce);
+    assert_eq!(listed.detail.as_deref(), Some(reply));
+
+    assert!(
+        !h.store
+            .record_outcome("node-b", &bounce(second.id), NOW)
+            .await
+            .unwrap(),
+        "node-b holds no lease on it"
+    );
+    assert_eq!(
+        h.store.get_suppression(MID, &second.email).await.unwrap(),
+        None
+    );
+}
+
+/// A client's pause that commits while the settler is between reading the status and
+/// writing the counts must stand: on PostgreSQL the settler's write waits for the pause's
+/// row lock, then must not put the old status back.
+async fn a_pause_committed_while_the_send_is_being_settled_is_kept(h: Harness) {
+    let id = delivering(&h, 3).await;
+    sqlx::any::install_default_drivers();
+    let mut client = AnyConnection::connect(&h.db.url).await.unwrap();
+    let begin = match h.store.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    client.execute(begin).await.unwrap();
+    sqlx::query("UPDATE send_instances SET status = 'Paused' WHERE id = $1")
+        .bind(id)
+        .execute(&mut client)
+        .await
+        .unwrap();
+
+    let store = h.store.clone();
+    let settling = tokio::spawn(async move { store.settle_instance(id, NOW).await });
+    if h.store.backend() == Backend::Postgres {
+        // Until the settler has read `Sending` and waits on the row to write it back.
+        let mut watcher = AnyConnection::connect(&h.db.url).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the settler never waited"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    client.execute("COMMIT").await.unwrap();
+    settling.await.unwrap().unwrap();
+
+    let instance = h.store.get_send_instance(MID, id).await.unwrap().unwrap();
+    assert_eq!(instance.status, InstanceStatus::Paused);
+    assert_eq!(
+        h.store.settle_instance(id, NOW).await.unwrap(),
+        Some(InstanceStatus::Paused),
+        "the next pass settles the paused send"
+    );
+}
+
 backend_tests!(setup =>
+    a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_lost,
+    a_pause_committed_while_the_send_is_being_settled_is_kept,
     a_due_instance_is_started_by_exactly_one_of_two_racing_nodes,
     an_abandoned_resolution_is_taken_over_once_its_lease_expires,
     racing_nodes_claim_disjoint_recipients,

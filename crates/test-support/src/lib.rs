@@ -1,10 +1,12 @@
-//! Test harness shared by Herald's crates: throwaway databases on both backends, and a
-//! macro that runs one scenario on each.
+//! Test harness shared by Herald's crates: throwaway databases on both backends, a
+//! macro that runs one scenario on each, and the real SMTP peers ([`peers`]).
 //!
 //! PostgreSQL comes from `HERALD_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database,
 //! dropped when the test ends. When PostgreSQL cannot be reached the PostgreSQL variants
 //! skip, unless `HERALD_REQUIRE_POSTGRES=1`, in which case they fail.
+
+pub mod peers;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,8 @@
 //! DKIM signatures verified by dkimpy, with the TXT record served through its `dnsfunc`.
 
-use crate::support::{TempDir, message_to, run_python};
+use crate::support::message_to;
 use herald_mail::dkim::{DkimKey, DkimSigner, KeyAlgorithm};
+use herald_test_support::peers::{TempDir, run_python};
 use std::process::Command;
 
 /// Whether dkimpy verifies `message` against `record`; with its explanation.

@@ -1,8 +1,9 @@
 //! Messages read back by Python's `email` package (policy=default) and by `mail-parser`.
 
-use crate::support::{address, run_python};
+use crate::support::address;
 use herald_domain::header_text::HeaderUnsafe;
 use herald_mail::message::{Mailbox, MessageError, MessageParts};
+use herald_test_support::peers::run_python;
 use mail_parser::{HeaderName, MessageParser};
 use serde_json::Value;
 

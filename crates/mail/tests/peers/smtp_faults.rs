@@ -1,10 +1,11 @@
 //! Deliveries into the aiosmtpd fault server: replies, disconnects, slow replies, AUTH,
 //! TLS, and failover between relays.
 
-use crate::support::{FaultServer, SmtpSink, address, free_port, message_to};
+use crate::support::{address, message_to};
 use herald_mail::smtp::{
     DeliveryError, ErrorKind, Outcome, PoolConfig, Relay, SmtpPool, SmtpReply, Stage, Timeouts,
 };
+use herald_test_support::peers::{FaultServer, SmtpSink, free_port};
 use std::time::{Duration, Instant};
 
 fn one_connection() -> PoolConfig {

@@ -1,8 +1,9 @@
 //! Deliveries through the pool into Postfix's `smtp-sink`, counted in its dump files.
 
-use crate::support::{SmtpSink, address, message_to, run_python};
+use crate::support::{address, message_to};
 use herald_mail::dkim::{DkimKey, DkimSigner, KeyAlgorithm};
 use herald_mail::smtp::{Outcome, PoolConfig, Relay, SmtpPool};
+use herald_test_support::peers::{SmtpSink, run_python};
 use std::sync::Arc;
 
 fn pool(sink: &SmtpSink, config: PoolConfig) -> Arc<SmtpPool> {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_domain::recipient::{RecipientStatus, SuppressionReason};
+use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
 use herald_mail::smtp::Outcome;
 use herald_store::{AttemptOutcome, ClaimedRecipient, NewCapturedMessage};
@@ -145,24 +145,13 @@ impl Engine {
             outcome.status.as_str()
         };
         self.state.metrics.count(label);
+        // A bounce suppresses the address in the same write.
         if !store.record_outcome(&self.node, &outcome, now).await? {
             tracing::warn!(
                 instance = recipient.instance_id,
                 recipient = recipient.id,
                 "the lease ran out before the outcome was recorded"
             );
-        } else if outcome.status == RecipientStatus::Bounced {
-            let address = recipient.email.to_lowercase();
-            let reply = outcome.reply.as_deref();
-            store
-                .suppress(
-                    claimed.mid,
-                    &address,
-                    SuppressionReason::HardBounce,
-                    reply,
-                    now,
-                )
-                .await?;
         }
         Ok(())
     }
@@ -262,14 +251,43 @@ impl Engine {
     }
 }
 
-/// The relay's answer as kept on the recipient: code, enhanced status and text.
+/// The relay's answer as kept on the recipient: for an acceptance, the reply as the relay
+/// gave it (`250 2.0.0 Ok: queued as …`); for a failure, the description the mail crate
+/// gives, which already names the relay, the stage and the reply with its code
+/// (`… replied to RCPT TO: 451 4.3.0 …`), or says why there was no reply.
 fn describe(outcome: &Outcome) -> String {
-    let code = outcome.code().map(|c| c.to_string());
-    let enhanced = outcome.enhanced().map(|e| e.to_string());
-    [code, enhanced, Some(outcome.text().to_owned())]
-        .into_iter()
-        .flatten()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    match outcome {
+        Outcome::Accepted { code, text, .. } if text.is_empty() => code.to_string(),
+        Outcome::Accepted { code, text, .. } => format!("{code} {text}"),
+        Outcome::Transient { text, .. } | Outcome::Permanent { text, .. } => text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use herald_mail::smtp::{Outcome, SmtpReply};
+
+    use super::describe;
+
+    #[test]
+    fn an_acceptance_is_kept_as_the_relay_said_it() {
+        let reply = SmtpReply::new(250, "2.0.0 Ok: queued as Q1");
+        assert_eq!(
+            describe(&Outcome::of_final_reply(&reply)),
+            "250 2.0.0 Ok: queued as Q1"
+        );
+        let bare = SmtpReply::new(250, "");
+        assert_eq!(describe(&Outcome::of_final_reply(&bare)), "250");
+    }
+
+    #[test]
+    fn a_failure_is_described_once_with_its_relay_stage_and_reply() {
+        let text = "relay:25 replied to RCPT TO: 451 4.3.0 Try again later";
+        let outcome = Outcome::Transient {
+            code: Some(451),
+            enhanced: SmtpReply::new(451, "4.3.0 Try again later").enhanced,
+            text: text.into(),
+        };
+        assert_eq!(describe(&outcome), text);
+    }
 }

@@ -33,8 +33,6 @@ use transport::Transports;
 
 /// How often idle loops look for work: an instance starts within this of its time.
 const POLL: std::time::Duration = std::time::Duration::from_millis(200);
-/// How long a claim (of an instance's resolution or of a recipient) lasts.
-const LEASE: time::Duration = time::Duration::seconds(60);
 /// How long shutdown waits for messages in flight before leaving them to their leases.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
 
@@ -69,7 +67,8 @@ impl Engine {
             .unwrap_or_default();
         Arc::new(Engine {
             node: config.node_id.clone(),
-            lease: LEASE,
+            // How long a claim (of an instance's resolution or of a recipient) lasts.
+            lease: time::Duration::seconds(config.lease_secs),
             workers: config.workers,
             retry: RetryPolicy::default(),
             transports: Transports::new(default_relays, config.workers.min(50)),

@@ -12,6 +12,7 @@ use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
 use super::recipients::{RECIPIENT_COLUMNS, Recipient, recipient, recipient_counts_on};
+use super::suppressions::KEEP_OR_HARDEN;
 use crate::send::SendInstance;
 use crate::send::rows::{INSTANCE_COLUMNS, instance};
 use crate::timestamp::to_millis;
@@ -94,6 +95,9 @@ pub trait EngineStore {
         limit: i64,
     ) -> Result<Vec<ClaimedRecipient>, StoreError>;
     /// Records an attempt's outcome; false (and nothing written) if the lease was lost.
+    /// A `Bounced` outcome also puts the address on the account's suppression list as a
+    /// hard bounce (with the reply as detail), in the same transaction: an instance never
+    /// shows a bounce whose suppression is still to come, or lost to a crash.
     async fn record_outcome(
         &self,
         owner: &str,
@@ -115,7 +119,8 @@ pub trait EngineStore {
     /// Brings an active instance's counts up to date and moves it on when its work is
     /// done: `Sending` with nothing pending becomes `Complete`; `Cancel Pending` with
     /// nothing in flight cancels what is left and becomes `Canceled`. Returns the status
-    /// it is in afterwards.
+    /// it is in afterwards, or `None` when there is no such instance or its status
+    /// changed while it was being settled (nothing is written then).
     async fn settle_instance(
         &self,
         id: i64,
@@ -288,6 +293,7 @@ impl EngineStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let finished = !outcome.status.is_pending();
+        let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let updated = sqlx::query(
             "UPDATE recipients SET status = $1, last_reply = $2, next_attempt_at = $3,
                  completed_at = $4, lease_owner = NULL, lease_until = NULL,
@@ -301,10 +307,27 @@ impl EngineStore for SqlStore {
         .bind(outcome.recipient_id)
         .bind(owner)
         .bind(outcome.attempt)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(updated == 1)
+        if updated != 1 {
+            return Ok(false);
+        }
+        if outcome.status == RecipientStatus::Bounced {
+            // SQLite needs the WHERE to read ON CONFLICT as the upsert clause.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO suppressions (mid, email_norm, reason, detail, created_at)
+                 SELECT mid, email_norm, 'hard_bounce', $1, $2 FROM recipients WHERE id = $3
+                 {KEEP_OR_HARDEN}"
+            )))
+            .bind(outcome.reply.as_deref())
+            .bind(to_millis(now))
+            .bind(outcome.recipient_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn release_recipient(
@@ -410,12 +433,15 @@ impl EngineStore for SqlStore {
             other => other,
         };
         let count = |s: RecipientStatus| counts.get(s);
-        sqlx::query(
+        // Only if the status is still the one read: a client's pause or cancel that
+        // committed meanwhile (PostgreSQL does not lock the row read above) must not be
+        // overwritten with the old status.
+        let settled = sqlx::query(
             "UPDATE send_instances SET status = $1, excluded = $2, suppressed = $3,
                  duplicates = $4, sent = $5, deferred = $6, bounced = $7, failed = $8,
                  completed_at = CASE WHEN $9 = 1 THEN $10 ELSE completed_at END,
                  modified_at = CASE WHEN status = $1 THEN modified_at ELSE $10 END
-             WHERE id = $11",
+             WHERE id = $11 AND status = $12",
         )
         .bind(next.as_str())
         .bind(count(RecipientStatus::Excluded))
@@ -428,8 +454,15 @@ impl EngineStore for SqlStore {
         .bind(i64::from(next != status && next.is_final()))
         .bind(to_millis(now))
         .bind(id)
+        .bind(status.as_str())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if settled == 0 {
+            // Nothing of this pass applies; the next one settles the new status.
+            tx.rollback().await?;
+            return Ok(None);
+        }
         tx.commit().await?;
         Ok(Some(next))
     }

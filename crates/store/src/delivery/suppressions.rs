@@ -57,6 +57,12 @@ fn suppression(row: &AnyRow) -> Result<Suppression, sqlx::Error> {
     })
 }
 
+/// How a new entry meets an address already listed: it keeps its entry, except that a
+/// hard bounce replaces a weaker reason.
+pub(crate) const KEEP_OR_HARDEN: &str = "ON CONFLICT (mid, email_norm) DO UPDATE SET
+       reason = excluded.reason, detail = excluded.detail, created_at = excluded.created_at
+     WHERE excluded.reason = 'hard_bounce' AND suppressions.reason <> 'hard_bounce'";
+
 #[async_trait::async_trait]
 impl SuppressionStore for SqlStore {
     async fn suppress(
@@ -67,13 +73,10 @@ impl SuppressionStore for SqlStore {
         detail: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
+        let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO suppressions (mid, email_norm, reason, detail, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (mid, email_norm) DO UPDATE SET
-               reason = excluded.reason, detail = excluded.detail, created_at = excluded.created_at
-             WHERE excluded.reason = 'hard_bounce' AND suppressions.reason <> 'hard_bounce'",
-        )
+             VALUES ($1, $2, $3, $4, $5) {KEEP_OR_HARDEN}"
+        )))
         .bind(mid.get())
         .bind(email_norm)
         .bind(reason.as_str())
