@@ -66,13 +66,19 @@ pub struct Config {
     pub lease_secs: i64,
     /// `node_id`: this process's name in leases (default: host name and process id).
     pub node_id: String,
+    /// `domain_concurrency`: messages in flight at once per recipient domain, per node.
+    pub domain_concurrency: usize,
+    /// `relay_rate`: messages per second per relay list, per node (0: unlimited).
+    pub relay_rate: u32,
+    /// `domain_rate`: messages per second per recipient domain, per node (0: unlimited).
+    pub domain_rate: u32,
     /// `engine`: whether this node runs the send engine (`on`, the default) or only
     /// serves the API (`off`).
     pub engine: bool,
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 18] = [
     "listen",
     "data_dir",
     "database_url",
@@ -88,6 +94,9 @@ pub const KEYS: [&str; 15] = [
     "lease_secs",
     "node_id",
     "engine",
+    "domain_concurrency",
+    "relay_rate",
+    "domain_rate",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +258,16 @@ impl Sources {
             "off" => Ok(false),
             _ => Err(format!("{v:?} is not one of: on, off")),
         })?;
+        let domain_concurrency = self.parse("domain_concurrency", 20, |v| {
+            positive(v).map(|n| n as usize)
+        })?;
+        let rate = |v: &str| {
+            v.parse::<u32>().map_err(|_| {
+                format!("{v:?} is not a whole number of messages per second (0: unlimited)")
+            })
+        };
+        let relay_rate = self.parse("relay_rate", 0, rate)?;
+        let domain_rate = self.parse("domain_rate", 0, rate)?;
         Ok(Config {
             listen,
             data_dir,
@@ -265,6 +284,9 @@ impl Sources {
             lease_secs,
             node_id,
             engine,
+            domain_concurrency,
+            relay_rate,
+            domain_rate,
         })
     }
 }

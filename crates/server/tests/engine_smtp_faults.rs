@@ -320,3 +320,37 @@ mod relay_down {
         while_the_relay_is_down_messages_are_deferred_then_sent_when_it_is_back,
     );
 }
+
+/// HERALD_DOMAIN_CONCURRENCY caps the messages in flight to one recipient domain below
+/// HERALD_WORKERS.
+mod domain_limit {
+    use super::*;
+
+    async fn limited(db: Db) -> Option<Harness> {
+        let server = FaultServer::start_with_dumps(&["--slow", "0.2"]);
+        let relay = relay_on(server.port);
+        let settings = [
+            ("HERALD_SMTP_RELAY", relay.as_str()),
+            ("HERALD_WORKERS", "8"),
+            ("HERALD_DOMAIN_CONCURRENCY", "2"),
+        ];
+        let app = common::spawn_app_with(db, &settings).await?;
+        herald::demo::seed_and_print(&app.state).await.unwrap();
+        Some(Harness { app, server })
+    }
+
+    async fn one_domain_never_has_more_messages_in_flight_than_its_limit(h: Harness) {
+        let (app, store) = (&h.app, h.app.state.store.as_ref());
+        let slow = locals("slow-", 0, 12);
+        let (_, id) = send_to(app, "Default Transactional", &slow).await;
+        let done = wait_for(store, id, InstanceStatus::Complete, PASS).await;
+        assert_eq!(done.counts.sent, slow.len() as i64, "{:?}", done.counts);
+        let peak = h.server.peak_slow();
+        assert!(
+            peak <= 2,
+            "at most HERALD_DOMAIN_CONCURRENCY=2 at once, saw {peak}"
+        );
+    }
+
+    backend_tests!(limited => one_domain_never_has_more_messages_in_flight_than_its_limit);
+}

@@ -198,6 +198,9 @@ impl Engine {
                 Ok(self.outcome(claimed, RecipientStatus::Sent, reply, None))
             }
             Transport::Smtp(pool) => {
+                // One pool per relay list, so the pool's address names the relays.
+                let relays = format!("{:p}", Arc::as_ptr(pool));
+                let _slot = self.limits.acquire(&relays, rendered.to.domain()).await;
                 let started = std::time::Instant::now();
                 let result = pool
                     .send(&rendered.envelope_from, &rendered.to, &rendered.bytes)

@@ -10,6 +10,7 @@
 
 mod deliver;
 mod gate;
+mod limits;
 mod plan;
 mod render;
 mod resolve;
@@ -44,6 +45,7 @@ pub struct Engine {
     workers: usize,
     retry: RetryPolicy,
     transports: Transports,
+    limits: limits::Limits,
     links: Links,
     plans: Mutex<HashMap<i64, Arc<Plan>>>,
     gate: Gate,
@@ -71,6 +73,11 @@ impl Engine {
             lease: time::Duration::seconds(config.lease_secs),
             workers: config.workers,
             retry: RetryPolicy::default(),
+            limits: limits::Limits::new(
+                config.domain_concurrency,
+                config.relay_rate,
+                config.domain_rate,
+            ),
             transports: Transports::new(default_relays, config.workers.min(50)),
             links: Links {
                 key: state.link_key.clone(),
