@@ -9,6 +9,7 @@ pub mod clock;
 pub mod content;
 pub mod crm;
 pub mod email_address;
+pub mod event;
 pub mod header_text;
 pub mod mid;
 pub mod paging;

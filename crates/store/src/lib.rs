@@ -44,8 +44,8 @@ pub use crm::{
 };
 pub use delivery::{
     ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
-    EngineStore, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
-    RecipientStore, Suppression, SuppressionStore,
+    EngineStore, Event, EventStore, NewCapturedMessage, NewEvent, NewRecipient, OutboxStore,
+    Recipient, RecipientCounts, RecipientStore, Suppression, SuppressionStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -75,6 +75,7 @@ pub trait Store:
     + SuppressionStore
     + OutboxStore
     + EngineStore
+    + EventStore
     + DkimKeyStore
     + CrmStore
     + Send

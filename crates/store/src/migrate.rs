@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0010_dkim"),
         postgres: sql_file!("postgres", "0010_dkim"),
     },
+    Migration {
+        version: 11,
+        name: "events",
+        sqlite: sql_file!("sqlite", "0011_events"),
+        postgres: sql_file!("postgres", "0011_events"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
+use herald_domain::event::EventKind;
 use herald_domain::mid::Mid;
 use herald_domain::recipient::{RecipientStatus, SuppressionReason};
 use herald_domain::salesforce_id::SalesforceId;
 use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
-use herald_store::{AttemptOutcome, Backend, NewRecipient, NewSendDefinition, SendInstance, Store};
+use herald_store::{
+    AttemptOutcome, Backend, NewEvent, NewRecipient, NewSendDefinition, SendInstance, Store,
+};
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use time::macros::datetime;
@@ -486,6 +489,102 @@ async fn a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_
     );
 }
 
+async fn outcomes_append_sent_and_bounced_events_with_the_reply_and_nothing_else(h: Harness) {
+    let instance_id = delivering(&h, 3).await;
+    let claimed = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 3)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.recipient.id).collect();
+    let deferred = AttemptOutcome {
+        next_attempt_at: Some(NOW + Duration::minutes(1)),
+        ..outcome(ids[2], 1, RecipientStatus::Deferred)
+    };
+    for recorded in [
+        outcome(ids[0], 1, RecipientStatus::Sent),
+        outcome(ids[1], 1, RecipientStatus::Bounced),
+        deferred,
+    ] {
+        assert!(
+            h.store
+                .record_outcome("node-a", &recorded, NOW)
+                .await
+                .unwrap()
+        );
+    }
+    let events = h.store.events_after(MID, 0, 10).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| (e.recipient_id, e.kind)).collect();
+    assert_eq!(
+        kinds,
+        [(ids[0], EventKind::Sent), (ids[1], EventKind::Bounced)]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.instance_id == instance_id && e.mid == MID)
+    );
+    assert_eq!(events[0].created_at, NOW);
+    assert_eq!(
+        events[0].detail,
+        Some(serde_json::json!({ "reply": "250 2.0.0 Ok" }))
+    );
+    assert!(events[0].id < events[1].id);
+
+    let after_first = h.store.events_after(MID, events[0].id, 10).await.unwrap();
+    assert_eq!(after_first, events[1..]);
+    let other_account = Mid::from_stored(100_000_002);
+    assert!(
+        h.store
+            .events_after(other_account, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn appended_events_are_read_back_per_recipient_in_order(h: Harness) {
+    let instance_id = delivering(&h, 1).await;
+    let claimed = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 1)
+        .await
+        .unwrap();
+    let recipient_id = claimed[0].recipient.id;
+    h.store
+        .record_outcome(
+            "node-a",
+            &outcome(recipient_id, 1, RecipientStatus::Sent),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let click = NewEvent {
+        mid: MID,
+        instance_id,
+        recipient_id,
+        kind: EventKind::Clicked,
+        detail: Some(serde_json::json!({ "url": "https://example.com/a?b=1" })),
+    };
+    let later = NOW + Duration::seconds(5);
+    let id = h.store.append_event(&click, later).await.unwrap();
+    let events = h.store.recipient_events(recipient_id).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        [EventKind::Sent, EventKind::Clicked]
+    );
+    assert_eq!(events[1].id, id);
+    assert_eq!(events[1].detail, click.detail);
+    assert_eq!(events[1].created_at, later);
+    assert!(
+        h.store
+            .recipient_events(recipient_id + 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// A client's pause that commits while the settler is between reading the status and
 /// writing the counts must stand: on PostgreSQL the settler's write waits for the pause's
 /// row lock, then must not put the old status back.
@@ -543,6 +642,8 @@ async fn a_pause_committed_while_the_send_is_being_settled_is_kept(h: Harness) {
 }
 
 backend_tests!(setup =>
+    outcomes_append_sent_and_bounced_events_with_the_reply_and_nothing_else,
+    appended_events_are_read_back_per_recipient_in_order,
     a_bounce_suppresses_the_address_in_the_same_write_unless_the_lease_was_lost,
     a_pause_committed_while_the_send_is_being_settled_is_kept,
     a_due_instance_is_started_by_exactly_one_of_two_racing_nodes,

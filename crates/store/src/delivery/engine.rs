@@ -5,6 +5,7 @@
 //! a lease; the caller does its work (CRM reads, SMTP) outside any transaction, then
 //! records the outcome, which applies only if the lease is still the caller's.
 
+use herald_domain::event::EventKind;
 use herald_domain::mid::Mid;
 use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
@@ -313,6 +314,22 @@ impl EngineStore for SqlStore {
         if updated != 1 {
             return Ok(false);
         }
+        if let Some(kind) = event_of(outcome.status) {
+            let detail = outcome
+                .reply
+                .as_ref()
+                .map(|reply| serde_json::json!({ "reply": reply }).to_string());
+            sqlx::query(
+                "INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
+                 SELECT mid, instance_id, id, $1, $2, $3 FROM recipients WHERE id = $4",
+            )
+            .bind(kind.as_str())
+            .bind(detail)
+            .bind(to_millis(now))
+            .bind(outcome.recipient_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         if outcome.status == RecipientStatus::Bounced {
             // SQLite needs the WHERE to read ON CONFLICT as the upsert clause.
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -465,5 +482,14 @@ impl EngineStore for SqlStore {
         }
         tx.commit().await?;
         Ok(Some(next))
+    }
+}
+
+/// The event an outcome appends to the log, if any.
+fn event_of(status: RecipientStatus) -> Option<EventKind> {
+    match status {
+        RecipientStatus::Sent => Some(EventKind::Sent),
+        RecipientStatus::Bounced => Some(EventKind::Bounced),
+        _ => None,
     }
 }

@@ -1,14 +1,16 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
-//! list, and the capture outbox.
+//! list, the capture outbox and the event log.
 
 mod dkim;
 mod engine;
+mod events;
 mod outbox;
 mod recipients;
 mod suppressions;
 
 pub use dkim::{DkimKeyRecord, DkimKeyStore};
 pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, EngineStore};
+pub use events::{Event, EventStore, NewEvent};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
 pub use suppressions::{Suppression, SuppressionStore};
