@@ -86,6 +86,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0011_events"),
         postgres: sql_file!("postgres", "0011_events"),
     },
+    Migration {
+        version: 15,
+        name: "pending_index",
+        sqlite: sql_file!("sqlite", "0015_pending_index"),
+        postgres: sql_file!("postgres", "0015_pending_index"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

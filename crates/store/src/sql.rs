@@ -30,6 +30,7 @@ pub(crate) enum Bind {
     Text(String),
     OptionalText(Option<String>),
     Int(i64),
+    OptionalInt(Option<i64>),
     OptionalReal(Option<f64>),
 }
 
@@ -54,6 +55,12 @@ impl From<Option<String>> for Bind {
 impl From<i64> for Bind {
     fn from(value: i64) -> Self {
         Bind::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Bind {
+    fn from(value: Option<i64>) -> Self {
+        Bind::OptionalInt(value)
     }
 }
 
@@ -91,6 +98,22 @@ impl Sql {
         self
     }
 
+    /// Appends `(v1, v2, …), (…), …`: one parenthesized row per item (a `VALUES` list).
+    pub(crate) fn bind_rows<I, R, T>(&mut self, rows: I) -> &mut Self
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = T>,
+        T: Into<Bind>,
+    {
+        for (index, row) in rows.into_iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.bind_list(row);
+        }
+        self
+    }
+
     /// Appends `(v1, v2, …)`.
     pub(crate) fn bind_list<T: Into<Bind>>(
         &mut self,
@@ -114,6 +137,7 @@ impl Sql {
                 Bind::Text(text) => query.bind(text),
                 Bind::OptionalText(text) => query.bind(text),
                 Bind::Int(value) => query.bind(value),
+                Bind::OptionalInt(value) => query.bind(value),
                 Bind::OptionalReal(value) => query.bind(value),
             };
         }
@@ -140,5 +164,13 @@ mod tests {
         sql.bind(1_i64).push(" AND b IN ").bind_list(["x", "y"]);
         assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds, [Bind::Int(1), Bind::from("x"), Bind::from("y")]);
+    }
+
+    #[test]
+    fn rows_are_written_as_a_values_list() {
+        let mut sql = Sql::new("VALUES ");
+        sql.bind_rows([[Bind::Int(1), Bind::from(None::<i64>)], [Bind::Int(2), Bind::Int(3)]]);
+        assert_eq!(sql.text, "VALUES ($1, $2), ($3, $4)");
+        assert_eq!(sql.binds[1], Bind::OptionalInt(None));
     }
 }

@@ -22,13 +22,14 @@ impl Engine {
                 return;
             }
             let free = self.in_flight.available_permits();
-            if free == 0 {
-                // Wait for a message in flight to finish.
-                let permit = tokio::select! {
-                    permit = self.in_flight.acquire() => permit,
+            if free < self.claim_batch() {
+                // Wait until enough messages in flight finish to claim a batch: one claim
+                // per few messages rather than one per message.
+                let permits = tokio::select! {
+                    permits = self.in_flight.acquire_many(self.claim_batch() as u32) => permits,
                     _ = shutdown.changed() => return,
                 };
-                drop(permit);
+                drop(permits);
                 continue;
             }
             let now = self.state.clock.now();
@@ -55,6 +56,11 @@ impl Engine {
                 return;
             }
         }
+    }
+
+    /// The fewest free slots worth a claim: a quarter of the workers.
+    fn claim_batch(&self) -> usize {
+        (self.workers / 4).max(1)
     }
 
     /// Whether the instance may hand messages to a relay now.
@@ -125,7 +131,7 @@ impl Engine {
             Err(reason) => {
                 let outcome = self.outcome(claimed, RecipientStatus::Failed, reason, None);
                 self.state.metrics.count(outcome.status.as_str());
-                store.record_outcome(&self.node, &outcome, now).await?;
+                self.outcomes.record(outcome).await?;
                 return Ok(());
             }
         };
@@ -137,7 +143,6 @@ impl Engine {
             return Ok(());
         }
         let outcome = self.hand_over(&plan, claimed, rendered).await?;
-        let now = self.state.clock.now();
         let captured = matches!(plan.transport, Transport::Capture);
         let label = if captured {
             "captured"
@@ -146,7 +151,7 @@ impl Engine {
         };
         self.state.metrics.count(label);
         // A bounce suppresses the address in the same write.
-        if !store.record_outcome(&self.node, &outcome, now).await? {
+        if !self.outcomes.record(outcome).await? {
             tracing::warn!(
                 instance = recipient.instance_id,
                 recipient = recipient.id,

@@ -12,6 +12,7 @@ mod deliver;
 mod gate;
 mod limits;
 mod plan;
+mod record;
 mod render;
 mod resolve;
 mod settle;
@@ -29,6 +30,7 @@ use tokio::task::JoinSet;
 use crate::state::AppState;
 use gate::Gate;
 use plan::{Plan, PlanError};
+use record::OutcomeWriter;
 use render::Links;
 use transport::Transports;
 
@@ -50,6 +52,7 @@ pub struct Engine {
     plans: Mutex<HashMap<i64, Arc<Plan>>>,
     gate: Gate,
     in_flight: Arc<Semaphore>,
+    outcomes: OutcomeWriter,
 }
 
 impl Engine {
@@ -86,6 +89,11 @@ impl Engine {
             plans: Mutex::new(HashMap::new()),
             gate: Gate::default(),
             in_flight: Arc::new(Semaphore::new(config.workers)),
+            outcomes: OutcomeWriter::start(
+                state.store.clone(),
+                state.clock.clone(),
+                config.node_id.clone(),
+            ),
             state,
         })
     }

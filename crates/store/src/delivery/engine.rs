@@ -5,15 +5,15 @@
 //! a lease; the caller does its work (CRM reads, SMTP) outside any transaction, then
 //! records the outcome, which applies only if the lease is still the caller's.
 
-use herald_domain::event::EventKind;
+use std::collections::HashSet;
+
 use herald_domain::mid::Mid;
 use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
-use super::recipients::{RECIPIENT_COLUMNS, Recipient, recipient, recipient_counts_on};
-use super::suppressions::KEEP_OR_HARDEN;
+use super::recipients::{Recipient, recipient_counts_on};
 use crate::send::SendInstance;
 use crate::send::rows::{INSTANCE_COLUMNS, instance};
 use crate::timestamp::to_millis;
@@ -95,16 +95,30 @@ pub trait EngineStore {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedRecipient>, StoreError>;
-    /// Records an attempt's outcome; false (and nothing written) if the lease was lost.
-    /// A `Bounced` outcome also puts the address on the account's suppression list as a
-    /// hard bounce (with the reply as detail), in the same transaction: an instance never
-    /// shows a bounce whose suppression is still to come, or lost to a crash.
+    /// Records attempts' outcomes in one transaction; returns the ids of the recipients
+    /// they applied to: an outcome whose lease was lost is not applied (nothing written).
+    /// Each applied `Sent` or `Bounced` outcome appends its event to the log, and a
+    /// `Bounced` one puts the address on the account's suppression list as a hard bounce
+    /// (with the reply as detail), in the same transaction: an instance never shows a
+    /// bounce whose suppression is still to come, or lost to a crash.
+    async fn record_outcomes(
+        &self,
+        owner: &str,
+        outcomes: &[AttemptOutcome],
+        now: OffsetDateTime,
+    ) -> Result<HashSet<i64>, StoreError>;
+    /// Records one attempt's outcome; false (and nothing written) if the lease was lost.
     async fn record_outcome(
         &self,
         owner: &str,
         outcome: &AttemptOutcome,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let applied = self
+            .record_outcomes(owner, std::slice::from_ref(outcome), now)
+            .await?;
+        Ok(applied.contains(&outcome.recipient_id))
+    }
     /// Hands a claimed recipient back untouched (its send was paused or canceled before
     /// the message reached a relay).
     async fn release_recipient(
@@ -136,7 +150,7 @@ const DUE: &str = "(status = 'Scheduled' AND scheduled_at <= $1)
 impl SqlStore {
     /// `FOR UPDATE SKIP LOCKED` where the backend has it (PostgreSQL); SQLite has a
     /// single writer, so its statements never race.
-    fn skip_locked(&self) -> &'static str {
+    pub(super) fn skip_locked(&self) -> &'static str {
         match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -250,101 +264,16 @@ impl EngineStore for SqlStore {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedRecipient>, StoreError> {
-        let sql = format!(
-            "UPDATE recipients SET lease_owner = $1, lease_until = $2, attempts = attempts + 1,
-                 first_attempt_at = COALESCE(first_attempt_at, $3)
-             WHERE id IN (
-                 SELECT r.id FROM recipients r
-                 JOIN send_instances i ON i.id = r.instance_id
-                 WHERE i.status = 'Sending' AND i.phase = 'delivering'
-                   AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= $3
-                   AND (r.lease_until IS NULL OR r.lease_until < $3)
-                 ORDER BY r.next_attempt_at, r.id LIMIT $4 {skip})
-             RETURNING {RECIPIENT_COLUMNS}, mid, recorded_attempts",
-            skip = self.skip_locked().replace("UPDATE", "UPDATE OF r")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(to_millis(now + lease))
-            .bind(to_millis(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut claimed = rows
-            .iter()
-            .map(|row| {
-                let recipient = recipient(row)?;
-                let recorded: i64 = row.try_get("recorded_attempts")?;
-                Ok(ClaimedRecipient {
-                    mid: Mid::from_stored(row.try_get("mid")?),
-                    attempt: recipient.attempts,
-                    maybe_delivered_before: recipient.attempts - 1 > recorded,
-                    recipient,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        claimed.sort_by_key(|c| c.recipient.id);
-        Ok(claimed)
+        super::claims::claim_recipients(self, owner, now, lease, limit).await
     }
 
-    async fn record_outcome(
+    async fn record_outcomes(
         &self,
         owner: &str,
-        outcome: &AttemptOutcome,
+        outcomes: &[AttemptOutcome],
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let finished = !outcome.status.is_pending();
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
-        let updated = sqlx::query(
-            "UPDATE recipients SET status = $1, last_reply = $2, next_attempt_at = $3,
-                 completed_at = $4, lease_owner = NULL, lease_until = NULL,
-                 recorded_attempts = attempts
-             WHERE id = $5 AND lease_owner = $6 AND attempts = $7",
-        )
-        .bind(outcome.status.as_str())
-        .bind(outcome.reply.as_deref())
-        .bind(outcome.next_attempt_at.map(to_millis).unwrap_or(0))
-        .bind(finished.then(|| to_millis(now)))
-        .bind(outcome.recipient_id)
-        .bind(owner)
-        .bind(outcome.attempt)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-        if let Some(kind) = event_of(outcome.status) {
-            let detail = outcome
-                .reply
-                .as_ref()
-                .map(|reply| serde_json::json!({ "reply": reply }).to_string());
-            sqlx::query(
-                "INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
-                 SELECT mid, instance_id, id, $1, $2, $3 FROM recipients WHERE id = $4",
-            )
-            .bind(kind.as_str())
-            .bind(detail)
-            .bind(to_millis(now))
-            .bind(outcome.recipient_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if outcome.status == RecipientStatus::Bounced {
-            // SQLite needs the WHERE to read ON CONFLICT as the upsert clause.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO suppressions (mid, email_norm, reason, detail, created_at)
-                 SELECT mid, email_norm, 'hard_bounce', $1, $2 FROM recipients WHERE id = $3
-                 {KEEP_OR_HARDEN}"
-            )))
-            .bind(outcome.reply.as_deref())
-            .bind(to_millis(now))
-            .bind(outcome.recipient_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+    ) -> Result<HashSet<i64>, StoreError> {
+        super::outcomes::record_outcomes(self, owner, outcomes, now).await
     }
 
     async fn release_recipient(
@@ -485,11 +414,3 @@ impl EngineStore for SqlStore {
     }
 }
 
-/// The event an outcome appends to the log, if any.
-fn event_of(status: RecipientStatus) -> Option<EventKind> {
-    match status {
-        RecipientStatus::Sent => Some(EventKind::Sent),
-        RecipientStatus::Bounced => Some(EventKind::Bounced),
-        _ => None,
-    }
-}

@@ -1,9 +1,11 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
 //! list, the capture outbox and the event log.
 
+mod claims;
 mod dkim;
 mod engine;
 mod events;
+mod outcomes;
 mod outbox;
 mod recipients;
 mod suppressions;
