@@ -88,16 +88,24 @@ def timings(database_url, instance_id):
     if database_url.startswith("sqlite://"):
         with sqlite3.connect(database_url[len("sqlite://"):]) as db:
             return db.execute(query).fetchone()
-    out = subprocess.run(
-        ["psql", "-At", "-F", ",", database_url, "-c", query],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    out = psql(database_url, query).strip()
     return tuple(int(v) for v in out.split(","))
 
 
+def psql(url, sql):
+    """Runs one statement; retried, because a shared server may be out of connections."""
+    for attempt in range(10):
+        done = subprocess.run(["psql", "-At", "-F", ",", url, "-c", sql],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout
+        time.sleep(0.5 * (attempt + 1))
+    sys.exit(f"psql failed: {done.stderr}")
+
+
 def fresh_postgres(base_url, name):
-    subprocess.run(["psql", base_url, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-    subprocess.run(["psql", base_url, "-qc", f"CREATE DATABASE {name}"], check=True)
+    psql(base_url, f"DROP DATABASE IF EXISTS {name}")
+    psql(base_url, f"CREATE DATABASE {name}")
     return base_url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -116,7 +124,7 @@ def run(args):
         HERALD_DATA_DIR=work,
         HERALD_DATABASE_URL=database_url,
         HERALD_SMTP_RELAY=args.relay,
-        HERALD_WORKERS=str(args.workers),
+        HERALD_RELAY_CONNECTIONS=str(args.connections),
         HERALD_LOG="warn",
     )
     if args.dkim != "none":
@@ -204,7 +212,7 @@ def main():
     p.add_argument("--dkim", choices=["none", "rsa", "ed25519"], default="none")
     p.add_argument("--recipients", type=int, default=100_000)
     p.add_argument("--size", type=int, default=10_240)
-    p.add_argument("--workers", type=int, default=20)
+    p.add_argument("--connections", type=int, default=20)
     run(p.parse_args())
 
 

@@ -57,8 +57,12 @@ pub struct Config {
     /// `smtp_relay`: the default relay(s), `smtp://user:pass@host:port` or `smtps://…`,
     /// several separated by commas for failover; `None` keeps mail in the capture outbox.
     pub smtp_relay: Option<Secret>,
-    /// `workers`: messages in flight at once on this node.
+    /// `workers`: messages in flight at once on this node (being rendered, signed, sent or
+    /// recorded).
     pub workers: usize,
+    /// `relay_connections`: open SMTP connections per relay list, per node (default 20,
+    /// as Postfix's per-destination limit).
+    pub relay_connections: usize,
     /// `lease_secs`: how long a node's claim on work lasts (an instance's audience
     /// resolution, a recipient's delivery attempt) before another node may take it over,
     /// in seconds (default 60). After a crash, unfinished work waits this long; a lease
@@ -78,7 +82,7 @@ pub struct Config {
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 19] = [
     "listen",
     "data_dir",
     "database_url",
@@ -91,6 +95,7 @@ pub const KEYS: [&str; 18] = [
     "log_format",
     "smtp_relay",
     "workers",
+    "relay_connections",
     "lease_secs",
     "node_id",
     "engine",
@@ -244,7 +249,9 @@ impl Sources {
             }
             Ok(Some(Secret(v.to_owned())))
         })?;
-        let workers = self.parse("workers", 32, |v| positive(v).map(|n| n as usize))?;
+        let workers = self.parse("workers", 64, |v| positive(v).map(|n| n as usize))?;
+        let relay_connections =
+            self.parse("relay_connections", 20, |v| positive(v).map(|n| n as usize))?;
         let lease_secs = self.parse("lease_secs", 60, positive)?;
         let node_id = self.parse("node_id", default_node_id(), |v| {
             if v.is_empty() || v.len() > 128 {
@@ -281,6 +288,7 @@ impl Sources {
             log_format,
             smtp_relay,
             workers,
+            relay_connections,
             lease_secs,
             node_id,
             engine,

@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn rows_are_written_as_a_values_list() {
         let mut sql = Sql::new("VALUES ");
-        sql.bind_rows([[Bind::Int(1), Bind::from(None::<i64>)], [Bind::Int(2), Bind::Int(3)]]);
+        sql.bind_rows([
+            [Bind::Int(1), Bind::from(None::<i64>)],
+            [Bind::Int(2), Bind::Int(3)],
+        ]);
         assert_eq!(sql.text, "VALUES ($1, $2), ($3, $4)");
         assert_eq!(sql.binds[1], Bind::OptionalInt(None));
     }

@@ -2,6 +2,7 @@
 //! with `TCP_NODELAY` (lettre 0.11 never sets it, and Nagle plus delayed ACKs costs ~44 ms
 //! per message).
 
+use super::data::DataContent;
 use super::error::{DeliveryError, ErrorKind, Stage};
 use super::pool::Timeouts;
 use super::relay::{Relay, Security};
@@ -235,10 +236,17 @@ impl Connection {
             };
         }
 
-        // lettre ends the content with CRLF . CRLF; the message's own last CRLF is that one.
-        let body = message.strip_suffix(b"\r\n").unwrap_or(message);
         let reply = timed(timeouts.data, async {
-            as_reply(self.inner.message(body).await)
+            match DataContent::encode(message) {
+                // Written as is (a "command" is written verbatim, then its reply read).
+                Some(content) => as_reply(self.inner.command(content).await),
+                None => {
+                    // lettre ends the content with CRLF . CRLF; the message's own last
+                    // CRLF is that one.
+                    let body = message.strip_suffix(b"\r\n").unwrap_or(message);
+                    as_reply(self.inner.message(body).await)
+                }
+            }
         })
         .await;
         self.needs_reset = false;

@@ -32,6 +32,7 @@
 //! - Relays are tried in order; one that cannot be connected to is skipped for the next.
 
 mod connection;
+mod data;
 mod error;
 mod outcome;
 mod pool;

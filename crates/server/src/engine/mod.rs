@@ -52,6 +52,8 @@ pub struct Engine {
     plans: Mutex<HashMap<i64, Arc<Plan>>>,
     gate: Gate,
     in_flight: Arc<Semaphore>,
+    /// One permit per core, for CPU-heavy rendering (RSA signatures).
+    cpu: Semaphore,
     outcomes: OutcomeWriter,
 }
 
@@ -81,7 +83,7 @@ impl Engine {
                 config.relay_rate,
                 config.domain_rate,
             ),
-            transports: Transports::new(default_relays, config.workers.min(50)),
+            transports: Transports::new(default_relays, config.relay_connections),
             links: Links {
                 key: state.link_key.clone(),
                 base: config.public_base(),
@@ -89,6 +91,7 @@ impl Engine {
             plans: Mutex::new(HashMap::new()),
             gate: Gate::default(),
             in_flight: Arc::new(Semaphore::new(config.workers)),
+            cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             outcomes: OutcomeWriter::start(
                 state.store.clone(),
                 state.clock.clone(),

@@ -148,15 +148,39 @@ fn text_of_html(html: &str) -> String {
         rest = &rest[open + close + 1..];
     }
     text.push_str(rest);
-    let text = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    let text = decode_entities(&text);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     lines.join("\n").trim().to_owned()
+}
+
+/// The common HTML entities decoded, in one pass (`&amp;lt;` stays `&lt;`).
+fn decode_entities(text: &str) -> String {
+    const ENTITIES: [(&str, &str); 6] = [
+        ("&nbsp;", " "),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(name, _)| rest.starts_with(name)) {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &rest[name.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -171,5 +195,11 @@ mod tests {
             text_of_html(html),
             "Hi Ann\n\nFish & chips today.\n\nBye\nTeam"
         );
+    }
+
+    #[test]
+    fn entities_are_decoded_once_and_unknown_ones_are_kept() {
+        let html = "<p>a &amp;lt; b &lt; c &copy; d &#39;e&#39; &quot;f&quot; &</p>";
+        assert_eq!(text_of_html(html), "a &lt; b < c &copy; d 'e' \"f\" &");
     }
 }

@@ -128,9 +128,22 @@ fn member_sql(select: &str, mid: Mid, source: &Source, after: Option<SalesforceI
         }
     }
     if let Some(after) = after {
-        sql.push(" AND r.id > ").bind(after.to_string());
+        sql.push(" AND ")
+            .push(order_column(source))
+            .push(" > ")
+            .bind(after.to_string());
     }
     sql
+}
+
+/// The column members are paged by: the record id, read from the index the source is
+/// scanned through (so a page is read in order and the scan stops at its limit, rather
+/// than sorting every member after the cursor).
+fn order_column(source: &Source) -> &'static str {
+    match source {
+        Source::Report { .. } => "r.id",
+        Source::Campaign(_) => "m.record_id",
+    }
 }
 
 async fn count(conn: &mut AnyConnection, mid: Mid, source: &Source) -> Result<i64, StoreError> {
@@ -153,12 +166,14 @@ async fn members(
     slice: Slice,
 ) -> Result<Vec<CrmRecord>, StoreError> {
     let mut sql = member_sql(RECORD_COLUMNS, mid, source, after);
-    sql.push(" ORDER BY r.id LIMIT ")
+    sql.push(" ORDER BY ")
+        .push(order_column(source))
+        .push(" LIMIT ")
         .bind(i64::from(slice.limit.min(MAX_MEMBER_PAGE)))
         .push(" OFFSET ")
         .bind(i64::try_from(slice.offset).unwrap_or(i64::MAX));
     let rows = sql.query().fetch_all(&mut *conn).await?;
-    Ok(decode::records(conn, mid, &rows)
+    Ok(decode::records(conn, &rows)
         .await?
         .into_iter()
         .map(|stored| stored.record)

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use herald_domain::crm::{CrmObject, CrmRecord};
 use herald_domain::email_address::EmailAddress;
-use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -56,12 +55,11 @@ fn record(row: &AnyRow) -> Result<StoredRecord, sqlx::Error> {
 /// Records from rows of [`RECORD_COLUMNS`], with their custom fields.
 pub(crate) async fn records(
     conn: &mut AnyConnection,
-    mid: Mid,
     rows: &[AnyRow],
 ) -> Result<Vec<StoredRecord>, StoreError> {
     let mut records = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<SalesforceId> = records.iter().map(|stored| stored.record.id).collect();
-    let mut custom = custom_fields(conn, mid, &ids).await?;
+    let mut custom = custom_fields(conn, &ids).await?;
     for stored in &mut records {
         if let Some(fields) = custom.remove(&stored.record.id) {
             stored.record.custom = fields;
@@ -73,15 +71,15 @@ pub(crate) async fn records(
 /// The custom field values of `ids`, by record.
 async fn custom_fields(
     conn: &mut AnyConnection,
-    mid: Mid,
     ids: &[SalesforceId],
 ) -> Result<HashMap<SalesforceId, BTreeMap<String, String>>, StoreError> {
     let mut fields: HashMap<SalesforceId, BTreeMap<String, String>> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
-        let mut sql = Sql::new("SELECT record_id, field, value FROM crm_field_values WHERE mid = ");
-        sql.bind(mid.get())
-            .push(" AND record_id IN ")
-            .bind_list(chunk.iter().map(|id| id.to_string()));
+        // By primary key only: the ids are the account's already, and naming the account
+        // here would lead SQLite to scan all its values through the lookup index.
+        let mut sql =
+            Sql::new("SELECT record_id, field, value FROM crm_field_values WHERE record_id IN ");
+        sql.bind_list(chunk.iter().map(|id| id.to_string()));
         for row in sql.query().fetch_all(&mut *conn).await? {
             fields
                 .entry(id_column(&row, "record_id")?)

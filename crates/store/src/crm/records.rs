@@ -218,7 +218,7 @@ impl CrmRecordStore for SqlStore {
             .bind(id.to_string())
             .fetch_all(&mut *conn)
             .await?;
-        Ok(decode::records(&mut conn, mid, &rows).await?.pop())
+        Ok(decode::records(&mut conn, &rows).await?.pop())
     }
 
     async fn list_records(
@@ -251,7 +251,7 @@ impl CrmRecordStore for SqlStore {
             .push(" OFFSET ")
             .bind(i64::try_from(slice.offset).unwrap_or(i64::MAX));
         let rows = sql.query().fetch_all(&mut *conn).await?;
-        let items = decode::records(&mut conn, mid, &rows).await?;
+        let items = decode::records(&mut conn, &rows).await?;
         Ok(Page { count, items })
     }
 

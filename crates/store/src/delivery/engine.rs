@@ -413,4 +413,3 @@ impl EngineStore for SqlStore {
         Ok(Some(next))
     }
 }
-

@@ -5,8 +5,8 @@ mod claims;
 mod dkim;
 mod engine;
 mod events;
-mod outcomes;
 mod outbox;
+mod outcomes;
 mod recipients;
 mod suppressions;
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The whole engine against this machine's physical limits, measured in the same run:
+#   - delivery: `herald serve` sends one 10 KB personalized email to a CRM campaign of
+#     N contacts into Postfix's smtp-sink, right after Postfix's smtp-source pushed N
+#     messages of the same size over the same number of sessions into the same sink;
+#   - DKIM: the same send signed with RSA-2048 or Ed25519, next to
+#     `openssl speed -multi <cores> rsa2048` (the machine's raw RSA signing rate);
+#   - memory: the server's peak RSS as the audience grows (10k, 100k, 1M on SQLite).
+#
+#   bench/engine.sh [RECIPIENTS] [MEMORY_SIZES]
+#     defaults: 100000 and "10000 100000 1000000"; MEMORY_SIZES="" skips the memory runs.
+#
+# Prints one line per run and a summary table with the ratios. PostgreSQL runs use
+# HERALD_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres), on which
+# the database herald_bench is dropped and created for each run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/test-peers
+export PATH="$PATH:/usr/sbin"
+
+recipients=${1:-100000}
+memory_sizes=${2-"10000 100000 1000000"}
+sessions=20
+bytes=10240
+postgres=${HERALD_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
+
+cargo build --release --quiet -p herald
+herald="${CARGO_TARGET_DIR:-target}/release/herald"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+user_option=()
+[ "$(id -u)" = 0 ] && user_option=(-u postfix)
+smtp-sink "${user_option[@]}" -c "127.0.0.1:$port" 1000 >/dev/null 2>&1 &
+sink=$!
+trap 'kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.05
+done
+
+cores=$(nproc)
+rsa=$(openssl speed -multi "$cores" -seconds 3 rsa2048 2>/dev/null |
+  awk '/^rsa 2048 bits/ { print int($6) }')
+echo "openssl speed -multi $cores rsa2048: $rsa signatures/s"
+
+source_rate() {
+  local start end
+  start=$(date +%s.%N)
+  smtp-source -d -s "$sessions" -m "$1" -l "$bytes" "127.0.0.1:$port"
+  end=$(date +%s.%N)
+  awk -v m="$1" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", m / (e - s) }'
+}
+
+engine_run() { # backend dkim recipients
+  python3 bench/engine.py --herald "$herald" --relay "smtp://127.0.0.1:$port" \
+    --postgres "$postgres" --backend "$1" --dkim "$2" --recipients "$3" \
+    --size "$bytes" --connections "$sessions"
+}
+
+field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+summary=()
+for backend in sqlite postgres; do
+  for dkim in none rsa ed25519; do
+    limit=$(source_rate "$recipients")
+    line=$(engine_run "$backend" "$dkim" "$recipients")
+    echo "$line  (smtp-source: $limit msg/s)"
+    rate=$(field "$line" deliver_rate)
+    case $dkim in
+      rsa) bar="$rsa"; what="RSA signs/s" ;;
+      *) bar="$limit"; what="smtp-source" ;;
+    esac
+    ratio=$(awk -v a="$rate" -v b="$bar" 'BEGIN { printf "%.2f", a / b }')
+    summary+=("| $backend | $dkim | $(field "$line" sent) | $rate | $(field "$line" total_rate) | $bar ($what) | $ratio | $(field "$line" resolve_s) | $(field "$line" peak_rss_mb) |")
+  done
+done
+
+memory=()
+for n in $memory_sizes; do
+  line=$(engine_run sqlite none "$n")
+  echo "$line"
+  memory+=("| $n | $(field "$line" deliver_rate) | $(field "$line" resolve_s) | $(field "$line" peak_rss_mb) |")
+done
+
+echo
+echo "| Backend | DKIM | Sent | Delivery msg/s | End-to-end msg/s | Limit in the same run | Ratio | Resolution s | Peak RSS MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${summary[@]}"
+if [ ${#memory[@]} -gt 0 ]; then
+  echo
+  echo "| Audience (SQLite, no DKIM) | Delivery msg/s | Resolution s | Peak RSS MB |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${memory[@]}"
+fi
