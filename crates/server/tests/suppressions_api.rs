@@ -43,32 +43,64 @@ async fn the_list_adds_shows_lists_and_removes_an_address_with_its_reason_and_ti
     assert_eq!(added["detail"], "asked by phone");
     assert_eq!(added["createdDate"], "2026-11-26T12:00:00Z");
     let (status, again) = call(&app, post.clone(), LIST, &token, Some(body)).await;
-    assert_eq!((status, &again), (200, &added), "adding twice keeps the entry");
+    assert_eq!(
+        (status, &again),
+        (200, &added),
+        "adding twice keeps the entry"
+    );
 
     // An unsubscribe already listed keeps its reason when added by hand.
     let store = &app.state.store;
     let now = app.clock.now();
     store
-        .suppress(app.first_mid(), "bo@example.com", SuppressionReason::Unsubscribe, None, now)
+        .suppress(
+            app.first_mid(),
+            "bo@example.com",
+            SuppressionReason::Unsubscribe,
+            None,
+            now,
+        )
         .await
         .unwrap();
-    let (status, kept) =
-        call(&app, post, LIST, &token, Some(json!({"email": "bo@example.com"}))).await;
-    assert_eq!((status, kept["reason"].as_str()), (200, Some("unsubscribe")));
+    let (status, kept) = call(
+        &app,
+        post,
+        LIST,
+        &token,
+        Some(json!({"email": "bo@example.com"})),
+    )
+    .await;
+    assert_eq!(
+        (status, kept["reason"].as_str()),
+        (200, Some("unsubscribe"))
+    );
 
     let get = reqwest::Method::GET;
     let one = format!("{LIST}/Ann.Lee@example.com");
     let (status, found) = call(&app, get.clone(), &one, &token, None).await;
     assert_eq!((status, &found), (200, &added));
-    let (status, listed) = call(&app, get.clone(), &format!("{LIST}?pageSize=1"), &token, None).await;
+    let (status, listed) = call(
+        &app,
+        get.clone(),
+        &format!("{LIST}?pageSize=1"),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!((listed["count"].clone(), listed["pageSize"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (listed["count"].clone(), listed["pageSize"].clone()),
+        (json!(2), json!(1))
+    );
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 
     let delete = reqwest::Method::DELETE;
     let (status, deleted) = call(&app, delete.clone(), &one, &token, None).await;
     assert_eq!(status, 200);
-    assert_eq!(deleted, json!({"email": "ann.lee@example.com", "deleted": true}));
+    assert_eq!(
+        deleted,
+        json!({"email": "ann.lee@example.com", "deleted": true})
+    );
     let (status, gone) = call(&app, get, &one, &token, None).await;
     assert_eq!((status, gone["errorcode"].clone()), (404, json!(10005)));
     let (status, _) = call(&app, delete, &one, &token, None).await;
@@ -84,11 +116,21 @@ async fn bad_addresses_bodies_and_pages_are_refused(app: TestApp) {
         (json!({"email": ""}), 10003),
         (json!({}), 10002),
         (json!({"email": 5}), 10001),
-        (json!({"email": "a@example.com", "reason": "hard_bounce"}), 10001),
-        (json!({"email": "a@example.com", "detail": "x".repeat(501)}), 10003),
+        (
+            json!({"email": "a@example.com", "reason": "hard_bounce"}),
+            10001,
+        ),
+        (
+            json!({"email": "a@example.com", "detail": "x".repeat(501)}),
+            10003,
+        ),
     ] {
         let (status, error) = call(&app, post.clone(), LIST, &token, Some(body.clone())).await;
-        assert_eq!((status, error["errorcode"].clone()), (400, json!(errorcode)), "{body}");
+        assert_eq!(
+            (status, error["errorcode"].clone()),
+            (400, json!(errorcode)),
+            "{body}"
+        );
     }
     let (status, error) = call(
         &app,
@@ -99,7 +141,14 @@ async fn bad_addresses_bodies_and_pages_are_refused(app: TestApp) {
     )
     .await;
     assert_eq!((status, error["errorcode"].clone()), (400, json!(10003)));
-    let (status, _) = call(&app, reqwest::Method::GET, &format!("{LIST}?page=0"), &token, None).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("{LIST}?page=0"),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(app.count("suppressions").await, 0, "nothing was written");
 }
@@ -118,10 +167,21 @@ async fn the_list_needs_the_subscriber_scopes_and_is_per_account(app: TestApp) {
     assert_eq!(status, 201);
     let one = format!("{LIST}/cy@example.com");
 
-    let reader = app.token(&app.package(mid, "list_and_subscribers_read").await).await;
-    assert_eq!(call(&app, reqwest::Method::GET, &one, &reader, None).await.0, 200);
+    let reader = app
+        .token(&app.package(mid, "list_and_subscribers_read").await)
+        .await;
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &one, &reader, None)
+            .await
+            .0,
+        200
+    );
     for (method, path, body) in [
-        (reqwest::Method::POST, LIST.to_owned(), Some(json!({"email": "dee@example.com"}))),
+        (
+            reqwest::Method::POST,
+            LIST.to_owned(),
+            Some(json!({"email": "dee@example.com"})),
+        ),
         (reqwest::Method::DELETE, one.clone(), None),
     ] {
         let (status, error) = call(&app, method, &path, &reader, body).await;
@@ -135,11 +195,24 @@ async fn the_list_needs_the_subscriber_scopes_and_is_per_account(app: TestApp) {
 
     let other = app.other_account().await;
     let stranger = app.token(&app.package(other, "").await).await;
-    assert_eq!(call(&app, reqwest::Method::GET, &one, &stranger, None).await.0, 404);
-    assert_eq!(call(&app, reqwest::Method::DELETE, &one, &stranger, None).await.0, 404);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &one, &stranger, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&app, reqwest::Method::DELETE, &one, &stranger, None)
+            .await
+            .0,
+        404
+    );
     let (_, listed) = call(&app, reqwest::Method::GET, LIST, &stranger, None).await;
     assert_eq!(listed["count"], 0);
-    assert_eq!(call(&app, reqwest::Method::GET, &one, &full, None).await.0, 200);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &one, &full, None).await.0,
+        200
+    );
 }
 
 backend_tests!(setup =>
