@@ -138,6 +138,15 @@ async fn a_one_click_post_unsubscribes_and_the_next_commercial_send_skips_the_ad
         status_of(&app, next.id, &message.to).await,
         RecipientStatus::Suppressed
     );
+    let skipped = listed(&app, next.id).await;
+    let skipped = skipped
+        .iter()
+        .find(|r| r["EmailAddress"] == message.to.as_str())
+        .unwrap();
+    assert_eq!(
+        skipped["LastReply"], "suppressed: opted out (HasOptedOutOfEmail)",
+        "the reply says why"
+    );
     let transactional = send_demo(&app, "Default Transactional").await;
     assert_eq!(
         status_of(&app, transactional.id, &message.to).await,
