@@ -187,10 +187,7 @@ impl RecipientStore for SqlStore {
                     .bind(&row.domain)
                     .bind(&row.fields)
                     .bind(row.status.as_str())
-                    .bind(
-                        (row.status == RecipientStatus::Suppressed)
-                            .then_some(OPTED_OUT_REPLY),
-                    );
+                    .bind((row.status == RecipientStatus::Suppressed).then_some(OPTED_OUT_REPLY));
             }
             written += query.execute(&mut *tx).await?.rows_affected();
         }
