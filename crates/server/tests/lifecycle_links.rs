@@ -123,6 +123,23 @@ async fn a_one_click_post_unsubscribes_and_the_next_commercial_send_skips_the_ad
         .unwrap()
         .unwrap();
     assert_eq!(again, suppression);
+    // The confirmation page's button: the same, answered with a page.
+    let button = bare_client()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click&from=page")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(button.status(), 200);
+    assert!(
+        button
+            .text()
+            .await
+            .unwrap()
+            .contains("You are unsubscribed")
+    );
+    assert_eq!(events(&app, "unsubscribed").await, 1);
 
     let listed_first = listed(&app, first.id).await;
     let entry = listed_first
