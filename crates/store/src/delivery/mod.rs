@@ -6,8 +6,8 @@ mod dkim;
 mod engagement;
 mod engine;
 mod events;
-mod outcomes;
 mod outbox;
+mod outcomes;
 mod recipients;
 mod suppressions;
 
