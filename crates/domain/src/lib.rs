@@ -11,6 +11,7 @@ pub mod crm;
 pub mod email_address;
 pub mod event;
 pub mod header_text;
+pub mod link_target;
 pub mod mid;
 pub mod paging;
 pub mod personalization;

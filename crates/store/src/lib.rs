@@ -44,8 +44,9 @@ pub use crm::{
 };
 pub use delivery::{
     ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
-    EngineStore, Event, EventStore, NewCapturedMessage, NewEvent, NewRecipient, OutboxStore,
-    Recipient, RecipientCounts, RecipientStore, Suppression, SuppressionStore,
+    EngagementCounts, EngagementStore, EngineStore, Event, EventStore, LinkClicks,
+    NewCapturedMessage, NewEvent, NewRecipient, OutboxStore, Recipient, RecipientCounts,
+    RecipientResults, RecipientStore, Suppression, SuppressionStore, Unsubscribed,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -76,6 +77,7 @@ pub trait Store:
     + OutboxStore
     + EngineStore
     + EventStore
+    + EngagementStore
     + DkimKeyStore
     + CrmStore
     + Send

@@ -87,6 +87,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0011_events"),
     },
     Migration {
+        version: 12,
+        name: "engagement",
+        sqlite: sql_file!("sqlite", "0012_engagement"),
+        postgres: sql_file!("postgres", "0012_engagement"),
+    },
+    Migration {
         version: 15,
         name: "pending_index",
         sqlite: sql_file!("sqlite", "0015_pending_index"),

@@ -6,11 +6,13 @@ mod crm;
 pub mod error;
 mod health;
 pub mod json;
+mod links;
 pub mod openapi;
 mod outbox;
 mod platform;
 pub mod query;
 pub mod send;
+mod suppressions;
 mod token;
 
 use std::time::Duration;
@@ -38,8 +40,10 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(classifications::routes())
         .merge(crm::routes())
+        .merge(links::routes())
         .merge(outbox::routes())
         .merge(send::routes())
+        .merge(suppressions::routes())
         .merge(openapi::routes())
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))

@@ -16,7 +16,9 @@ mod record;
 mod render;
 mod resolve;
 mod settle;
+mod tracking;
 mod transport;
+mod view;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,7 @@ use plan::{Plan, PlanError};
 use record::OutcomeWriter;
 use render::Links;
 use transport::Transports;
+pub use view::view_online;
 
 /// How often idle loops look for work: an instance starts within this of its time.
 const POLL: std::time::Duration = std::time::Duration::from_millis(200);

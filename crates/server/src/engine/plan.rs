@@ -31,6 +31,8 @@ pub struct Plan {
     pub reply_to: Option<(Option<String>, EmailAddress)>,
     /// Commercial (Marketing) mail: unsubscribes apply and List-Unsubscribe is added.
     pub commercial: bool,
+    /// The delivery profile's switch: open pixel and tracked links in the HTML.
+    pub tracking: bool,
     pub member: MemberAddress,
     pub transport: Transport,
     /// The DKIM key the delivery profile names, if any.
@@ -140,6 +142,7 @@ impl Plan {
                 .reply_to_address
                 .map(|address| (sender.reply_to_display_name, address)),
             commercial: classification.classification_type.is_commercial(),
+            tracking: delivery.tracking_enabled,
             member: MemberAddress {
                 business_name: account.map(|a| a.name).unwrap_or_default(),
                 street: delivery.address.street,

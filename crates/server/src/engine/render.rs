@@ -2,8 +2,9 @@
 
 use std::borrow::Cow;
 
-use herald_domain::content::SystemValues;
+use herald_domain::content::{RenderedContent, SystemValues};
 use herald_domain::email_address::EmailAddress;
+use herald_domain::link_target::{LinkKind, LinkTarget};
 use herald_domain::signed_link::LinkKey;
 use herald_mail::message::{Mailbox, MessageParts};
 use herald_store::Recipient;
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::plan::Plan;
+use super::tracking::{self, Pixel};
 
 /// Signs the links a message carries (unsubscribe, profile, view online).
 #[derive(Clone)]
@@ -23,9 +25,20 @@ pub struct Links {
 
 impl Links {
     /// `{base}{path}/{token}`, the token carrying `kind:mid:instance:recipient`.
-    pub fn url(&self, path: &str, kind: char, plan: &Plan, recipient_id: i64) -> String {
-        let payload = format!("{kind}:{}:{}:{recipient_id}", plan.mid, plan.instance_id);
-        format!("{}{path}/{}", self.base, self.key.sign(&payload))
+    pub fn url(&self, kind: LinkKind, plan: &Plan, recipient_id: i64) -> String {
+        self.signed(&LinkTarget {
+            kind,
+            mid: plan.mid,
+            instance_id: plan.instance_id,
+            recipient_id,
+            url: None,
+        })
+    }
+
+    /// The URL of `target`, carrying its signed token.
+    pub fn signed(&self, target: &LinkTarget) -> String {
+        let token = self.key.sign(&target.payload());
+        format!("{}{}/{token}", self.base, target.kind.path())
     }
 }
 
@@ -45,37 +58,11 @@ pub fn render(
     links: &Links,
     now: OffsetDateTime,
 ) -> Result<Rendered, String> {
-    let to = EmailAddress::parse(&recipient.email).map_err(|err| err.to_string())?;
-    let fields: Map<String, Value> = serde_json::from_str(&recipient.fields).unwrap_or_default();
-    let unsubscribe = links.url("unsubscribe", 'u', plan, recipient.id);
-    let profile = links.url("profile", 'p', plan, recipient.id);
-    let view = links.url("view", 'v', plan, recipient.id);
-    let system = SystemValues {
-        email: to.as_str(),
-        subscriber_key: &recipient.record_id,
-        job_id: plan.job_id,
-        email_id: plan.email_id,
-        email_name: &plan.email_name,
-        today: now.date(),
-        member: &plan.member,
-        unsub_center_url: &unsubscribe,
-        profile_center_url: &profile,
-        view_email_url: &view,
-    };
-    // Names were checked against the audience when the send started: a record without a
-    // value for a known field renders it empty.
-    let content = plan
-        .templates
-        .render(|key| {
-            system.get(key).or_else(|| {
-                Some(match fields.get(key) {
-                    Some(Value::String(text)) => Cow::Owned(text.clone()),
-                    Some(Value::Null) | None => Cow::Borrowed(""),
-                    Some(other) => Cow::Owned(other.to_string()),
-                })
-            })
-        })
-        .map_err(|err| err.to_string())?;
+    let Personalized {
+        to,
+        unsubscribe,
+        content,
+    } = personalize(plan, recipient, links, now)?;
     let text = match &content.text {
         Some(text) => text.clone(),
         None => content
@@ -96,7 +83,9 @@ pub fn render(
         to: Mailbox::bare(to.clone()),
         subject: content.subject.clone(),
         preheader: Some(content.preheader.clone()).filter(|p| !p.is_empty()),
-        html: content.html,
+        html: content
+            .html
+            .map(|html| tracking::apply(&html, plan, recipient.id, links, Pixel::Add)),
         text,
         date: now,
         message_id: format!(
@@ -123,6 +112,70 @@ pub fn render(
         envelope_from: plan.from_address.clone(),
         to,
     })
+}
+
+/// One recipient's content, personalized, before tracking and MIME.
+struct Personalized {
+    to: EmailAddress,
+    unsubscribe: String,
+    content: RenderedContent,
+}
+
+fn personalize(
+    plan: &Plan,
+    recipient: &Recipient,
+    links: &Links,
+    now: OffsetDateTime,
+) -> Result<Personalized, String> {
+    let to = EmailAddress::parse(&recipient.email).map_err(|err| err.to_string())?;
+    let fields: Map<String, Value> = serde_json::from_str(&recipient.fields).unwrap_or_default();
+    let unsubscribe = links.url(LinkKind::Unsubscribe, plan, recipient.id);
+    let profile = links.url(LinkKind::Profile, plan, recipient.id);
+    let view = links.url(LinkKind::View, plan, recipient.id);
+    let system = SystemValues {
+        email: to.as_str(),
+        subscriber_key: &recipient.record_id,
+        job_id: plan.job_id,
+        email_id: plan.email_id,
+        email_name: &plan.email_name,
+        today: now.date(),
+        member: &plan.member,
+        unsub_center_url: &unsubscribe,
+        profile_center_url: &profile,
+        view_email_url: &view,
+    };
+    // Names were checked against the audience when the send started: a record without a
+    // value for a known field renders it empty.
+    let content = plan
+        .templates
+        .render(|key| {
+            system.get(key).or_else(|| {
+                Some(match fields.get(key) {
+                    Some(Value::String(text)) => Cow::Owned(text.clone()),
+                    Some(Value::Null) | None => Cow::Borrowed(""),
+                    Some(other) => Cow::Owned(other.to_string()),
+                })
+            })
+        })
+        .map_err(|err| err.to_string())?;
+    Ok(Personalized {
+        to,
+        unsubscribe,
+        content,
+    })
+}
+
+/// The HTML of `recipient`'s message as it was sent, for the view-online page: links
+/// tracked as in the message (when tracking is on), no open pixel. `None` for an email
+/// without HTML.
+pub fn view_html(
+    plan: &Plan,
+    recipient: &Recipient,
+    links: &Links,
+    now: OffsetDateTime,
+) -> Result<Option<String>, String> {
+    let html = personalize(plan, recipient, links, now)?.content.html;
+    Ok(html.map(|html| tracking::apply(&html, plan, recipient.id, links, Pixel::Leave)))
 }
 
 /// A plain-text version of an HTML body, for emails that have no text view: tags

@@ -1,8 +1,9 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
-//! list, the capture outbox and the event log.
+//! list, the capture outbox, the event log and what recipients do with their messages.
 
 mod claims;
 mod dkim;
+mod engagement;
 mod engine;
 mod events;
 mod outbox;
@@ -11,6 +12,9 @@ mod recipients;
 mod suppressions;
 
 pub use dkim::{DkimKeyRecord, DkimKeyStore};
+pub use engagement::{
+    EngagementCounts, EngagementStore, LinkClicks, RecipientResults, Unsubscribed,
+};
 pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, EngineStore};
 pub use events::{Event, EventStore, NewEvent};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};

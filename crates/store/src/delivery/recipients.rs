@@ -109,6 +109,9 @@ pub trait RecipientStore {
     ) -> Result<u64, StoreError>;
 }
 
+/// Why a recipient written as `Suppressed` is not sent (the record itself opted out).
+const OPTED_OUT_REPLY: &str = "suppressed: opted out (HasOptedOutOfEmail)";
+
 pub(crate) const RECIPIENT_COLUMNS: &str = "id, instance_id, record_id, email, domain, fields, status, attempts, \
                        next_attempt_at, first_attempt_at, completed_at, last_reply";
 
@@ -162,13 +165,14 @@ impl RecipientStore for SqlStore {
     async fn insert_recipients(&self, batch: &[NewRecipient]) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin_with(self.begin_write()).await?;
         let mut written = 0;
-        for chunk in batch.chunks(insert_rows(8)) {
+        for chunk in batch.chunks(insert_rows(9)) {
             let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+                .map(|i| format!("({})", placeholders(i * 9 + 1, 9)))
                 .collect();
             let sql = format!(
                 "INSERT INTO recipients
-                   (instance_id, mid, record_id, email, email_norm, domain, fields, status)
+                   (instance_id, mid, record_id, email, email_norm, domain, fields, status,
+                    last_reply)
                  VALUES {} ON CONFLICT (instance_id, record_id) DO NOTHING",
                 values.join(", ")
             );
@@ -182,7 +186,8 @@ impl RecipientStore for SqlStore {
                     .bind(&row.email_norm)
                     .bind(&row.domain)
                     .bind(&row.fields)
-                    .bind(row.status.as_str());
+                    .bind(row.status.as_str())
+                    .bind((row.status == RecipientStatus::Suppressed).then_some(OPTED_OUT_REPLY));
             }
             written += query.execute(&mut *tx).await?.rows_affected();
         }

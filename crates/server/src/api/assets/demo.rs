@@ -11,7 +11,8 @@ const HTML: &str = r#"<!DOCTYPE html>
   <body style="font-family: sans-serif">
     <h1>Welcome, %%FirstName%%!</h1>
     <p>Dear %%FirstName%% %%LastName%%, this message was sent by Herald to %%Email%%.</p>
-    <p><a href="%%unsub_center_url%%">Unsubscribe</a></p>
+    <p><a href="https://example.com/guide?from=herald-demo&amp;name=%%FirstName%%">Read the guide</a></p>
+    <p><a href="%%view_email_url%%">View online</a> · <a href="%%unsub_center_url%%">Unsubscribe</a></p>
   </body>
 </html>
 "#;

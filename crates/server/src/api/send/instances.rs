@@ -46,7 +46,13 @@ pub async fn status(
     let verb = Verb::Retrieving;
     check_path(verb, &integration_type, &channel)?;
     let instance = find_instance(&state, auth.mid, verb, &id).await?;
-    Ok(Json(InstanceStatusResponse::new(&instance)))
+    let engagement = state
+        .store
+        .instance_engagement(auth.mid, instance.id)
+        .await?;
+    Ok(Json(
+        InstanceStatusResponse::new(&instance).with_statistics(engagement.into()),
+    ))
 }
 
 /// `GET …/instance?page=&pageSize=`: every instance of the account, oldest first.

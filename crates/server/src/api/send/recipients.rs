@@ -1,16 +1,17 @@
 //! `GET …/instance/{instanceId}/recipients?page=&pageSize=&status=` (a Herald extension):
-//! every recipient of a send with its outcome, in the Send API's shapes.
+//! every recipient of a send with its outcome and what it did with the message (opens,
+//! clicks, unsubscribe, bounce), in the Send API's shapes.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::message::Verb;
-use herald_store::Recipient;
+use herald_store::{Recipient, RecipientResults};
 use serde::Serialize;
 
 use super::instances::find_instance;
 use super::reply::{SendResult, check_path, page, refuse};
-use super::wire::wire_time;
+use super::wire::{ResultsView, wire_time};
 use crate::api::query::Params;
 use crate::auth::Authorized;
 use crate::auth::requirements::SendRead;
@@ -32,6 +33,10 @@ pub struct RecipientOutcome {
     pub first_attempt_time: Option<String>,
     pub next_attempt_time: Option<String>,
     pub completed_time: Option<String>,
+    /// What happened after the message was sent (sent, bounced, opens, clicks,
+    /// unsubscribe), from the event log.
+    #[serde(flatten)]
+    pub results: ResultsView,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,8 +49,8 @@ pub struct RecipientList {
     pub is_error: bool,
 }
 
-impl From<&Recipient> for RecipientOutcome {
-    fn from(recipient: &Recipient) -> Self {
+impl RecipientOutcome {
+    fn new(recipient: &Recipient, results: Option<&RecipientResults>) -> Self {
         RecipientOutcome {
             recipient_id: recipient.id.to_string(),
             subscriber_key: recipient.record_id.clone(),
@@ -56,6 +61,7 @@ impl From<&Recipient> for RecipientOutcome {
             first_attempt_time: recipient.first_attempt_at.map(wire_time),
             next_attempt_time: recipient.next_attempt_at.map(wire_time),
             completed_time: recipient.completed_at.map(wire_time),
+            results: results.map(ResultsView::from).unwrap_or_default(),
         }
     }
 }
@@ -84,11 +90,16 @@ pub async fn list(
         .store
         .list_recipients(auth.mid, instance.id, status, page)
         .await?;
+    let ids: Vec<i64> = recipients.iter().map(|r| r.id).collect();
+    let results = state.store.recipient_results(auth.mid, &ids).await?;
     Ok(Json(RecipientList {
         count,
         page: page.page,
         page_size: page.page_size,
-        recipients: recipients.iter().map(RecipientOutcome::from).collect(),
+        recipients: recipients
+            .iter()
+            .map(|r| RecipientOutcome::new(r, results.get(&r.id)))
+            .collect(),
         is_error: false,
     }))
 }

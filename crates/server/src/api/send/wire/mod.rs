@@ -9,6 +9,7 @@
 
 mod request;
 mod response;
+mod results;
 
 pub use request::{
     CriteriaBody, DefinitionBody, EmailDefinition, ScheduleBody, ScheduleFields, SearchBody,
@@ -18,3 +19,4 @@ pub use response::{
     CountsView, Created, DefinitionFound, DefinitionList, DefinitionSummary, DefinitionView, Done,
     Failure, InstanceList, InstanceStatusResponse, InstanceView, Scheduled, TargetView, wire_time,
 };
+pub use results::{ResultsView, StatisticsView};

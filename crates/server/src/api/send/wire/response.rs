@@ -9,6 +9,8 @@ use herald_domain::send::message::{self, Verb};
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::Target;
 use herald_store::{SendDefinition, SendInstance, SendPage};
+
+use super::results::StatisticsView;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -206,11 +208,14 @@ impl From<&Target> for TargetView {
 
 /// Get Instance Status (and the answer to cancel, pause and resume):
 /// `{"Status",…,"IsError":false}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InstanceStatusResponse {
     #[serde(flatten)]
     instance: InstanceView,
+    /// Herald's engagement statistics (Get Instance Status only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statistics: Option<StatisticsView>,
     is_error: bool,
 }
 
@@ -218,7 +223,16 @@ impl InstanceStatusResponse {
     pub fn new(instance: &SendInstance) -> Self {
         InstanceStatusResponse {
             instance: InstanceView::from(instance),
+            statistics: None,
             is_error: false,
+        }
+    }
+
+    /// The response with the instance's engagement statistics.
+    pub fn with_statistics(self, statistics: StatisticsView) -> Self {
+        InstanceStatusResponse {
+            statistics: Some(statistics),
+            ..self
         }
     }
 }
