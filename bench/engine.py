@@ -157,7 +157,7 @@ def run(args):
             "views": {
                 "subjectline": {"content": "News for %%FirstName%%"},
                 "preheader": {"content": "Measured by bench/engine.sh"},
-                "html": {"content": email_body(args.size)},
+                "html": {"content": email_body(args.size // 2)},
             },
         }, token)
 
