@@ -22,3 +22,4 @@ pub mod salesforce_id;
 pub mod scope;
 pub mod send;
 pub mod signed_link;
+pub mod verp;

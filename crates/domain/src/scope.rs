@@ -24,11 +24,15 @@ pub enum Scope {
     ListAndSubscribersRead,
     /// Write the CRM audience.
     ListAndSubscribersWrite,
+    /// Read event webhook subscriptions.
+    WebhooksRead,
+    /// Create and delete event webhook subscriptions.
+    WebhooksWrite,
 }
 
 impl Scope {
     /// Every scope Herald knows, in a stable order.
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 11] = [
         Scope::MarketingCloudConnectRead,
         Scope::MarketingCloudConnectWrite,
         Scope::MarketingCloudConnectSend,
@@ -38,6 +42,8 @@ impl Scope {
         Scope::EmailWrite,
         Scope::ListAndSubscribersRead,
         Scope::ListAndSubscribersWrite,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +57,8 @@ impl Scope {
             Scope::EmailWrite => "email_write",
             Scope::ListAndSubscribersRead => "list_and_subscribers_read",
             Scope::ListAndSubscribersWrite => "list_and_subscribers_write",
+            Scope::WebhooksRead => "webhooks_read",
+            Scope::WebhooksWrite => "webhooks_write",
         }
     }
 

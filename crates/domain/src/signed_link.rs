@@ -41,6 +41,22 @@ impl LinkKey {
         )
     }
 
+    /// Whether `tag` is the first `tag.len()` bytes (at least 12) of the HMAC of
+    /// `payload`, compared in constant time. For compact tokens that cannot carry the
+    /// base64 form (VERP addresses).
+    pub fn verify_tag(&self, payload: &str, tag: &[u8]) -> bool {
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        tag.len() >= 12 && mac.verify_truncated_left(tag).is_ok()
+    }
+
+    /// The first `bytes` bytes (at most 32) of the HMAC of `payload`.
+    pub fn tag(&self, payload: &str, bytes: usize) -> Vec<u8> {
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes()[..bytes.min(32)].to_vec()
+    }
+
     /// The payload of a token this key signed; `None` for anything forged, altered or cut.
     pub fn verify(&self, token: &str) -> Option<String> {
         let (payload, tag) = token.split_once('.')?;

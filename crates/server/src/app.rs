@@ -20,10 +20,12 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use crate::api;
+use crate::bounces;
 use crate::config::Config;
 use crate::crm::BuiltinCrm;
 use crate::engine::Engine;
 use crate::state::AppState;
+use crate::webhooks::Dispatcher;
 
 /// Opens the database (applying migrations) and assembles the shared state.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -67,6 +69,28 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_engine, engine_stopped) = watch::channel(false);
+    let bounce_listener = match state.config.bounce_smtp_listen {
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot bind the bounce SMTP listener to {address}"))?;
+            let stopped = engine_stopped.clone();
+            Some(tokio::spawn(bounces::smtp::serve(
+                listener,
+                state.clone(),
+                stopped,
+            )))
+        }
+        None => None,
+    };
+    // The webhook dispatcher runs with the engine, as its own task: a slow receiver
+    // never holds up sending.
+    let webhooks = match state.config.engine {
+        true => Some(tokio::spawn(
+            Dispatcher::new(state.clone())?.run(engine_stopped.clone()),
+        )),
+        false => None,
+    };
     let engine = state
         .config
         .engine
@@ -86,6 +110,14 @@ pub async fn serve(
     .context("HTTP server failed");
     if let Some(engine) = engine {
         engine.await.context("the send engine panicked")?;
+    }
+    if let Some(listener) = bounce_listener {
+        listener
+            .await
+            .context("the bounce SMTP listener panicked")?;
+    }
+    if let Some(webhooks) = webhooks {
+        webhooks.await.context("the webhook dispatcher panicked")?;
     }
     served
 }

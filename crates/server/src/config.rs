@@ -79,10 +79,21 @@ pub struct Config {
     /// `engine`: whether this node runs the send engine (`on`, the default) or only
     /// serves the API (`off`).
     pub engine: bool,
+    /// `bounce_domain`: the domain of every message's VERP envelope sender
+    /// (`bounces+…@DOMAIN`); unset, the From domain of each send.
+    pub bounce_domain: Option<String>,
+    /// `bounce_secret`: the shared secret a relay presents (`Authorization: Bearer …`) to
+    /// `POST /herald/v1/bounces`; unset, bounce ingestion is off.
+    pub bounce_secret: Option<Secret>,
+    /// `bounce_smtp_listen`: where the bounce SMTP listener binds (e.g. `0.0.0.0:25`);
+    /// unset, there is none.
+    pub bounce_smtp_listen: Option<SocketAddr>,
+    /// `webhook_workers`: event webhook subscriptions delivered at once by this node.
+    pub webhook_workers: usize,
 }
 
 /// Every key, as written in `herald.toml`; the environment variable is `HERALD_` + upper case.
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 23] = [
     "listen",
     "data_dir",
     "database_url",
@@ -102,6 +113,10 @@ pub const KEYS: [&str; 19] = [
     "domain_concurrency",
     "relay_rate",
     "domain_rate",
+    "bounce_domain",
+    "bounce_secret",
+    "bounce_smtp_listen",
+    "webhook_workers",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -275,6 +290,28 @@ impl Sources {
         };
         let relay_rate = self.parse("relay_rate", 0, rate)?;
         let domain_rate = self.parse("domain_rate", 0, rate)?;
+        let bounce_domain = self.parse("bounce_domain", None, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            herald_domain::email_address::EmailAddress::parse(&format!("bounces@{v}"))
+                .map(|address| Some(address.domain().to_owned()))
+                .map_err(|err| format!("{v:?} is not a mail domain: {err}"))
+        })?;
+        let bounce_secret = self.parse("bounce_secret", None, |v| match v.len() {
+            0 => Ok(None),
+            1..24 => Err("must be at least 24 characters (or empty: ingestion off)".into()),
+            _ => Ok(Some(Secret(v.to_owned()))),
+        })?;
+        let bounce_smtp_listen = self.parse("bounce_smtp_listen", None, |v| match v {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{v:?} is not a socket address such as 0.0.0.0:25")),
+        })?;
+        let webhook_workers =
+            self.parse("webhook_workers", 8, |v| positive(v).map(|n| n as usize))?;
         Ok(Config {
             listen,
             data_dir,
@@ -295,6 +332,10 @@ impl Sources {
             domain_concurrency,
             relay_rate,
             domain_rate,
+            bounce_domain,
+            bounce_secret,
+            bounce_smtp_listen,
+            webhook_workers,
         })
     }
 }
@@ -430,6 +471,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn the_bounce_domain_must_be_a_mail_domain_and_the_bounce_secret_long() {
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("HERALD_BOUNCE_DOMAIN", "Bounces.Example.com"),
+                ("HERALD_BOUNCE_SECRET", "0123456789abcdef01234567"),
+                ("HERALD_BOUNCE_SMTP_LISTEN", "0.0.0.0:2525"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.bounce_smtp_listen.map(|a| a.to_string()).as_deref(),
+            Some("0.0.0.0:2525")
+        );
+        assert_eq!(config.bounce_domain.as_deref(), Some("bounces.example.com"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+        for (key, bad) in [
+            ("HERALD_BOUNCE_DOMAIN", "no_dot"),
+            ("HERALD_BOUNCE_SECRET", "short"),
+            ("HERALD_BOUNCE_SMTP_LISTEN", "port 25"),
+        ] {
+            let err = Config::from_sources(None, &env(&[(key, bad)])).unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bounces;
 pub mod cli;
 pub mod config;
 pub mod crm;
@@ -14,3 +15,4 @@ pub mod metrics;
 pub mod packages;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;

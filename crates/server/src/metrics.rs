@@ -30,6 +30,10 @@ pub struct Metrics {
     pub smtp_idle_connections: Gauge,
     /// SMTP connections opened since start.
     pub smtp_connections_opened: Gauge,
+    /// Delivery status notifications taken in, by outcome (hard_bounce, soft_bounce, …).
+    pub bounce_notifications: Family<OutcomeLabel, Counter>,
+    /// Webhook requests by outcome: delivered, failed.
+    pub webhook_deliveries: Family<OutcomeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -43,6 +47,8 @@ impl Default for Metrics {
             scheduler_lag_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
             smtp_idle_connections: Gauge::default(),
             smtp_connections_opened: Gauge::default(),
+            bounce_notifications: Family::default(),
+            webhook_deliveries: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -76,6 +82,16 @@ impl Default for Metrics {
             metrics.smtp_idle_connections.clone(),
         );
         registry.register(
+            "bounce_notifications",
+            "Delivery status notifications taken in, by outcome",
+            metrics.bounce_notifications.clone(),
+        );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook requests by outcome",
+            metrics.webhook_deliveries.clone(),
+        );
+        registry.register(
             "smtp_connections_opened",
             "SMTP connections opened since start",
             metrics.smtp_connections_opened.clone(),
@@ -91,6 +107,15 @@ impl Metrics {
     /// Counts one attempt's outcome.
     pub fn count(&self, outcome: &str) {
         self.messages
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one in `family` under `outcome`.
+    pub fn count_in(family: &Family<OutcomeLabel, Counter>, outcome: &str) {
+        family
             .get_or_create(&OutcomeLabel {
                 outcome: outcome.to_owned(),
             })

@@ -108,6 +108,7 @@ fn delivery_body(key: &str) -> Value {
         "relays": ["smtps://user:hunter2@relay.acme.example:465", "smtp://backup.acme.example?tls=required"],
         "dkimKeyId": "acme-2026",
         "trackingEnabled": false,
+        "bounceDomain": "Bounces.Acme.Example",
     })
 }
 
@@ -266,6 +267,7 @@ async fn a_delivery_profile_never_shows_a_relay_password(app: TestApp) {
     assert_eq!(created["address"]["postalCode"], "62701");
     assert_eq!(created["dkimKeyId"], "acme-2026");
     assert_eq!(created["trackingEnabled"], false);
+    assert_eq!(created["bounceDomain"], "bounces.acme.example");
     let path = at(DELIVERIES, &created["id"]);
     let (_, read) = client.get(&path).await;
     assert!(!read.to_string().contains("hunter2"), "{read}");
@@ -299,6 +301,8 @@ async fn a_delivery_profile_never_shows_a_relay_password(app: TestApp) {
     assert_bad_request(&client.put(&path, moved).await, 10003, "relays[0]");
     let (status, relays) = client.patch(&path, json!({"relays": []})).await;
     assert_eq!((status, &relays["relays"]), (200, &json!([])));
+    let (status, cleared) = client.patch(&path, json!({"bounceDomain": null})).await;
+    assert_eq!((status, &cleared["bounceDomain"]), (200, &Value::Null));
 }
 
 async fn a_send_classification_names_its_profiles_by_id_or_customer_key(app: TestApp) {
@@ -598,6 +602,12 @@ async fn invalid_delivery_profiles_are_refused_and_change_nothing(app: TestApp) 
         ),
         (json!({"dkimKeyId": "two words"}), 10003, "dkimKeyId"),
         (json!({"trackingEnabled": "yes"}), 10001, "trackingEnabled"),
+        (json!({"bounceDomain": "no_dot"}), 10003, "bounceDomain"),
+        (
+            json!({"bounceDomain": "a@b.example"}),
+            10003,
+            "bounceDomain",
+        ),
     ];
     for (change, errorcode, needle) in cases {
         let mut body = delivery_body("fresh");

@@ -103,7 +103,8 @@ async fn the_seeds_three_steps_create_schedule_and_read_the_status(app: TestApp)
             "Counts": {"Targeted": 0, "Excluded": 0, "Suppressed": 0, "Duplicates": 0,
                        "Sent": 0, "Deferred": 0, "Bounced": 0, "Failed": 0},
             "Statistics": {"UniqueOpens": 0, "Opens": 0, "UniqueClicks": 0, "Clicks": 0,
-                           "Unsubscribes": 0, "Bounced": 0, "BounceRate": 0.0},
+                           "Unsubscribes": 0, "Bounced": 0, "SoftBounced": 0,
+                           "BounceRate": 0.0},
             "IsError": false
         })
     );

@@ -43,10 +43,12 @@ pub use crm::{
     ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
 };
 pub use delivery::{
-    ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
-    EngagementCounts, EngagementStore, EngineStore, Event, EventStore, LinkClicks,
-    NewCapturedMessage, NewEvent, NewRecipient, OutboxStore, Recipient, RecipientCounts,
-    RecipientResults, RecipientStore, Suppression, SuppressionStore, Unsubscribed,
+    ActiveInstance, AsyncBounce, AttemptOutcome, BounceRecorded, BounceStore, BouncedMessage,
+    CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore, EngagementCounts,
+    EngagementStore, EngineStore, Event, EventStore, LinkClicks, NewCapturedMessage, NewEvent,
+    NewRecipient, NewWebhook, OutboxStore, Recipient, RecipientCounts, RecipientResults,
+    RecipientStore, Suppression, SuppressionStore, Unsubscribed, Webhook, WebhookEvent,
+    WebhookStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -78,6 +80,8 @@ pub trait Store:
     + EngineStore
     + EventStore
     + EngagementStore
+    + BounceStore
+    + WebhookStore
     + DkimKeyStore
     + CrmStore
     + Send

@@ -93,6 +93,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0012_engagement"),
     },
     Migration {
+        version: 13,
+        name: "bounces_webhooks",
+        sqlite: sql_file!("sqlite", "0013_bounces_webhooks"),
+        postgres: sql_file!("postgres", "0013_bounces_webhooks"),
+    },
+    Migration {
         version: 15,
         name: "pending_index",
         sqlite: sql_file!("sqlite", "0015_pending_index"),

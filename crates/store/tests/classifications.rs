@@ -77,6 +77,7 @@ fn delivery(key: Option<&str>, name: &str) -> DeliveryProfileFields {
         ],
         dkim_key_id: Some("acme-2026".into()),
         tracking_enabled: false,
+        bounce_domain: Some("bounces.acme.example".into()),
     }
 }
 
@@ -119,6 +120,7 @@ async fn every_new_account_starts_with_the_four_defaults(h: Harness) {
     let delivery = &deliveries.items[0];
     assert!(delivery.relays.is_empty());
     assert!(delivery.tracking_enabled);
+    assert_eq!(delivery.bounce_domain, None);
     let classifications = h
         .store
         .list_send_classifications(mid, page(1, 50))
@@ -348,6 +350,10 @@ async fn a_delivery_profile_keeps_its_relays_with_their_passwords(h: Harness) {
     assert_eq!(stored.address.city, "Springfield");
     assert_eq!(stored.dkim_key_id.as_deref(), Some("acme-2026"));
     assert!(!stored.tracking_enabled);
+    assert_eq!(
+        stored.bounce_domain.as_deref(),
+        Some("bounces.acme.example")
+    );
     let mut fewer = delivery(Some("bulk"), "Bulk");
     fewer.relays.clear();
     fewer.dkim_key_id = None;

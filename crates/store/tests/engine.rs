@@ -529,6 +529,11 @@ async fn outcomes_append_sent_and_bounced_events_with_the_reply_and_nothing_else
         events[0].detail,
         Some(serde_json::json!({ "reply": "250 2.0.0 Ok" }))
     );
+    let bounced = events[1].detail.as_ref().unwrap();
+    assert_eq!(
+        (&bounced["kind"], &bounced["source"]),
+        (&"hard".into(), &"smtp".into())
+    );
     assert!(events[0].id < events[1].id);
 
     let after_first = h.store.events_after(MID, events[0].id, 10).await.unwrap();

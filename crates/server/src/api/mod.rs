@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per resource, assembled into one router here.
 
 pub mod assets;
+mod bounces;
 pub(crate) mod classifications;
 mod crm;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod query;
 pub mod send;
 mod suppressions;
 mod token;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -42,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crm::routes())
         .merge(links::routes())
         .merge(outbox::routes())
+        .merge(bounces::routes())
+        .merge(webhooks::routes())
         .merge(send::routes())
         .merge(suppressions::routes())
         .merge(openapi::routes())

@@ -34,3 +34,7 @@ requirement!(/// Creating, updating and deleting Send API definitions.
     SendWrite => [MarketingCloudConnectWrite]);
 requirement!(/// Scheduling, canceling, pausing and resuming sends.
     SendSchedule => [MarketingCloudConnectSend]);
+requirement!(/// Reading event webhook subscriptions.
+    WebhookRead => [WebhooksRead]);
+requirement!(/// Creating and deleting event webhook subscriptions.
+    WebhookWrite => [WebhooksWrite]);

@@ -127,9 +127,13 @@ impl Engine {
         if let Some(plan) = self.cached_plan(instance.id) {
             return Ok(plan);
         }
-        let mut plan = Plan::load(self.state.store.as_ref(), instance, |relays| {
-            self.transports.for_relays(relays)
-        })
+        let bounce_domain = self.state.config.bounce_domain.as_deref();
+        let mut plan = Plan::load(
+            self.state.store.as_ref(),
+            instance,
+            bounce_domain,
+            |relays| self.transports.for_relays(relays),
+        )
         .await?;
         plan.signer = self.signer(&plan).await?;
         let plan = Arc::new(plan);

@@ -28,6 +28,9 @@ pub struct Plan {
     pub email_name: String,
     pub templates: ContentTemplates,
     pub from_address: EmailAddress,
+    /// The domain of the VERP envelope sender: the delivery profile's, else
+    /// `HERALD_BOUNCE_DOMAIN`, else the From domain (which keeps SPF aligned with From).
+    pub bounce_domain: String,
     pub reply_to: Option<(Option<String>, EmailAddress)>,
     /// Commercial (Marketing) mail: unsubscribes apply and List-Unsubscribe is added.
     pub commercial: bool,
@@ -59,11 +62,13 @@ impl Plan {
             .is_some_and(|signer| signer.algorithm() == KeyAlgorithm::Rsa)
     }
 
-    /// Loads the plan of `instance` (without its signer). `transport` picks the
-    /// transport for the delivery profile's relays.
+    /// Loads the plan of `instance` (without its signer). `server_bounce_domain` is
+    /// `HERALD_BOUNCE_DOMAIN`; `transport` picks the transport for the delivery profile's
+    /// relays.
     pub async fn load(
         store: &dyn Store,
         instance: &SendInstance,
+        server_bounce_domain: Option<&str>,
         transport: impl FnOnce(&[String]) -> Result<Transport, String>,
     ) -> Result<Plan, PlanError> {
         let mid = instance.mid;
@@ -137,6 +142,10 @@ impl Plan {
             email_id: email.id,
             email_name: email.name,
             templates,
+            bounce_domain: delivery
+                .bounce_domain
+                .or_else(|| server_bounce_domain.map(str::to_owned))
+                .unwrap_or_else(|| sender.from_address.domain().to_owned()),
             from_address: sender.from_address,
             reply_to: sender
                 .reply_to_address

@@ -6,6 +6,7 @@ use herald_domain::content::{RenderedContent, SystemValues};
 use herald_domain::email_address::EmailAddress;
 use herald_domain::link_target::{LinkKind, LinkTarget};
 use herald_domain::signed_link::LinkKey;
+use herald_domain::verp;
 use herald_mail::message::{Mailbox, MessageParts};
 use herald_store::Recipient;
 use serde_json::{Map, Value};
@@ -109,7 +110,7 @@ pub fn render(
     Ok(Rendered {
         bytes,
         subject: content.subject,
-        envelope_from: plan.from_address.clone(),
+        envelope_from: envelope_sender(plan, recipient.id, &links.key)?,
         to,
     })
 }
@@ -176,6 +177,13 @@ pub fn view_html(
 ) -> Result<Option<String>, String> {
     let html = personalize(plan, recipient, links, now)?.content.html;
     Ok(html.map(|html| tracking::apply(&html, plan, recipient.id, links, Pixel::Leave)))
+}
+
+/// The message's own Return-Path (VERP), so that a bounce names the message it is about.
+fn envelope_sender(plan: &Plan, recipient_id: i64, key: &LinkKey) -> Result<EmailAddress, String> {
+    let local = verp::local_part(key, plan.mid, plan.instance_id, recipient_id);
+    EmailAddress::parse(&format!("{local}@{}", plan.bounce_domain))
+        .map_err(|err| format!("the bounce address is not usable: {err}"))
 }
 
 /// A plain-text version of an HTML body, for emails that have no text view: tags

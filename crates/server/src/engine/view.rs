@@ -24,8 +24,8 @@ pub async fn view_online(
     let Some(recipient) = store.find_recipient(mid, instance_id, recipient_id).await? else {
         return Ok(None);
     };
-    // Nothing is sent from here: the transport is never used.
-    let plan = match Plan::load(store, &instance, |_| Ok(Transport::Capture)).await {
+    // Nothing is sent from here: the transport and the bounce domain are never used.
+    let plan = match Plan::load(store, &instance, None, |_| Ok(Transport::Capture)).await {
         Ok(plan) => plan,
         Err(PlanError::Unusable(_)) => return Ok(None),
         Err(PlanError::Store(err)) => return Err(err),

@@ -47,6 +47,8 @@ pub struct DeliveryProfile {
     pub dkim_key_id: Option<String>,
     /// Whether opens and clicks are tracked.
     pub tracking_enabled: bool,
+    /// The domain of the VERP envelope senders; `None`: the server's, else the From domain.
+    pub bounce_domain: Option<String>,
 }
 
 /// A delivery profile as a create or update gives it, texts already checked.
@@ -60,6 +62,7 @@ pub struct DeliveryProfileFields {
     pub relays: Vec<RelayUrl>,
     pub dkim_key_id: Option<String>,
     pub tracking_enabled: bool,
+    pub bounce_domain: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -116,7 +119,8 @@ const ROWS: Rows<DeliveryProfile> = Rows {
 fn select(rest: &str) -> String {
     format!(
         "SELECT {}, o.header_html, o.footer_html, o.footer_text, o.street, o.city, o.state,
-                o.postal_code, o.country, o.relays, o.dkim_key_id, o.tracking_enabled
+                o.postal_code, o.country, o.relays, o.dkim_key_id, o.tracking_enabled,
+                o.bounce_domain
          FROM delivery_profiles o WHERE o.mid = $1 {rest}",
         meta_columns("o")
     )
@@ -151,6 +155,7 @@ fn profile(row: &AnyRow) -> Result<DeliveryProfile, sqlx::Error> {
             .collect::<Result<_, _>>()?,
         dkim_key_id: row.try_get("dkim_key_id")?,
         tracking_enabled: row.try_get::<i64, _>("tracking_enabled")? != 0,
+        bounce_domain: row.try_get("bounce_domain")?,
     })
 }
 
@@ -191,10 +196,10 @@ impl DeliveryProfileStore for SqlStore {
         let id: i64 = sqlx::query(
             "INSERT INTO delivery_profiles (mid, object_id, customer_key, name, description,
                  header_html, footer_html, footer_text, street, city, state, postal_code,
-                 country, relays, dkim_key_id, tracking_enabled, is_default, created_at,
-                 modified_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0,
-                 $17, $17)
+                 country, relays, dkim_key_id, tracking_enabled, bounce_domain, is_default,
+                 created_at, modified_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 $18, 0, $17, $17)
              RETURNING id",
         )
         .bind(mid.get())
@@ -214,6 +219,7 @@ impl DeliveryProfileStore for SqlStore {
         .bind(fields.dkim_key_id.as_deref())
         .bind(i64::from(fields.tracking_enabled))
         .bind(to_millis(now))
+        .bind(fields.bounce_domain.as_deref())
         .fetch_one(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?
@@ -237,7 +243,8 @@ impl DeliveryProfileStore for SqlStore {
             "UPDATE delivery_profiles SET customer_key = $1, name = $2, description = $3,
                  header_html = $4, footer_html = $5, footer_text = $6, street = $7, city = $8,
                  state = $9, postal_code = $10, country = $11, relays = $12,
-                 dkim_key_id = $13, tracking_enabled = $14, modified_at = $15
+                 dkim_key_id = $13, tracking_enabled = $14, modified_at = $15,
+                 bounce_domain = $18
              WHERE mid = $16 AND id = $17",
         )
         .bind(&key)
@@ -257,6 +264,7 @@ impl DeliveryProfileStore for SqlStore {
         .bind(to_millis(now))
         .bind(mid.get())
         .bind(id)
+        .bind(fields.bounce_domain.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;

@@ -53,8 +53,11 @@ pub struct EngagementCounts {
     pub clicks: i64,
     pub unique_clicks: i64,
     pub unsubscribes: i64,
-    /// Distinct recipients that bounced.
+    /// Distinct recipients that bounced for good (a relay's 5xx, a notification's
+    /// permanent failure).
     pub bounced: i64,
+    /// Distinct recipients a notification reported a temporary failure for.
+    pub soft_bounced: i64,
     /// Distinct recipients a relay accepted or refused (the bounce rate's denominator).
     pub attempted: i64,
 }
@@ -253,8 +256,11 @@ impl EngagementStore for SqlStore {
         instance_id: i64,
     ) -> Result<EngagementCounts, StoreError> {
         let rows = sqlx::query(
-            "SELECT kind, COUNT(*) AS n, COUNT(DISTINCT recipient_id) AS distinct_n
-             FROM events WHERE mid = $1 AND instance_id = $2 GROUP BY kind",
+            // A notification's temporary failure ("kind":"soft") is counted apart.
+            "SELECT kind || CASE WHEN kind = 'bounced' AND detail LIKE '%\"kind\":\"soft\"%'
+                              THEN '/soft' ELSE '' END AS kind_key,
+                    COUNT(*) AS n, COUNT(DISTINCT recipient_id) AS distinct_n
+             FROM events WHERE mid = $1 AND instance_id = $2 GROUP BY kind_key",
         )
         .bind(mid.get())
         .bind(instance_id)
@@ -262,8 +268,12 @@ impl EngagementStore for SqlStore {
         .await?;
         let mut counts = EngagementCounts::default();
         for row in rows {
-            let kind: String = row.try_get("kind")?;
+            let kind: String = row.try_get("kind_key")?;
             let (all, distinct): (i64, i64) = (row.try_get("n")?, row.try_get("distinct_n")?);
+            if kind == "bounced/soft" {
+                counts.soft_bounced = distinct;
+                continue;
+            }
             match EventKind::parse(&kind) {
                 Some(EventKind::Opened) => (counts.opens, counts.unique_opens) = (all, distinct),
                 Some(EventKind::Clicked) => (counts.clicks, counts.unique_clicks) = (all, distinct),

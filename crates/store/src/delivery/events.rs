@@ -53,7 +53,7 @@ pub trait EventStore {
 
 const EVENT_COLUMNS: &str = "id, mid, instance_id, recipient_id, kind, detail, created_at";
 
-fn event(row: &AnyRow) -> Result<Event, sqlx::Error> {
+pub(crate) fn event(row: &AnyRow) -> Result<Event, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     let detail: Option<String> = row.try_get("detail")?;
     Ok(Event {

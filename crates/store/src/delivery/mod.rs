@@ -1,6 +1,8 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
-//! list, the capture outbox, the event log and what recipients do with their messages.
+//! list, the capture outbox, the event log, what recipients do with their messages,
+//! asynchronous bounces and event webhooks.
 
+mod bounces;
 mod claims;
 mod dkim;
 mod engagement;
@@ -10,7 +12,9 @@ mod outbox;
 mod outcomes;
 mod recipients;
 mod suppressions;
+mod webhooks;
 
+pub use bounces::{AsyncBounce, BounceRecorded, BounceStore, BouncedMessage};
 pub use dkim::{DkimKeyRecord, DkimKeyStore};
 pub use engagement::{
     EngagementCounts, EngagementStore, LinkClicks, RecipientResults, Unsubscribed,
@@ -20,3 +24,4 @@ pub use events::{Event, EventStore, NewEvent};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
 pub use suppressions::{Suppression, SuppressionStore};
+pub use webhooks::{NewWebhook, Webhook, WebhookEvent, WebhookStore};

@@ -91,10 +91,14 @@ async fn append_events(
     for chunk in events.chunks(insert_rows(3)) {
         let mut sql = Sql::new("WITH v (id, kind, detail) AS (VALUES ");
         sql.bind_rows(chunk.iter().map(|(outcome, kind)| {
-            let detail = outcome
-                .reply
-                .as_ref()
-                .map(|reply| serde_json::json!({ "reply": reply }).to_string());
+            // A relay's 5xx is a hard bounce, told apart from a notification's by source.
+            let detail = outcome.reply.as_ref().map(|reply| match kind {
+                EventKind::Bounced => {
+                    serde_json::json!({ "reply": reply, "kind": "hard", "source": "smtp" })
+                }
+                _ => serde_json::json!({ "reply": reply }),
+            });
+            let detail = detail.map(|detail| detail.to_string());
             [
                 Bind::Int(outcome.recipient_id),
                 Bind::from(kind.as_str()),

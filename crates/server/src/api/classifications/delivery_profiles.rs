@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::relay_url::RelayUrl;
 use herald_store::{DeliveryProfile, DeliveryProfileFields, Kind, PostalAddress};
@@ -41,6 +42,7 @@ pub struct DeliveryProfileOut {
     relays: Vec<String>,
     dkim_key_id: Option<String>,
     tracking_enabled: bool,
+    bounce_domain: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,6 +73,7 @@ impl From<&DeliveryProfile> for DeliveryProfileOut {
             relays: profile.relays.iter().map(RelayUrl::masked).collect(),
             dkim_key_id: profile.dkim_key_id.clone(),
             tracking_enabled: profile.tracking_enabled,
+            bounce_domain: profile.bounce_domain.clone(),
         }
     }
 }
@@ -91,6 +94,8 @@ struct DeliveryProfileIn {
     dkim_key_id: Option<String>,
     /// Absent: true.
     tracking_enabled: Option<bool>,
+    /// The domain of the VERP envelope senders; absent or empty: the server's setting.
+    bounce_domain: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,8 +128,20 @@ impl DeliveryProfileIn {
             relays: relays(self.relays.unwrap_or_default(), known)?,
             dkim_key_id: dkim_key_id(self.dkim_key_id.as_deref())?,
             tracking_enabled: self.tracking_enabled.unwrap_or(true),
+            bounce_domain: bounce_domain(self.bounce_domain.as_deref())?,
         })
     }
+}
+
+/// A mail domain (lower-cased), or `None` for absent or empty.
+fn bounce_domain(text: Option<&str>) -> Result<Option<String>, ApiError> {
+    let text = text.unwrap_or_default().trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    EmailAddress::parse(&format!("bounces@{text}"))
+        .map(|address| Some(address.domain().to_owned()))
+        .map_err(|err| ApiError::invalid(format!("bounceDomain: {err}")))
 }
 
 fn address(given: AddressIn) -> Result<PostalAddress, ApiError> {

@@ -48,6 +48,7 @@ pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
         relays: delivery.relays,
         dkim_key_id: delivery.dkim_key_id,
         tracking_enabled: delivery.tracking_enabled,
+        bounce_domain: delivery.bounce_domain,
     };
     store
         .update_delivery_profile(mid, delivery.meta.id, fields, now)

@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::response::wire_time;
 
 /// An instance's `Statistics`: every open and click counted (`Opens`, `Clicks`), and the
-/// distinct recipients (`UniqueOpens`, `UniqueClicks`, `Unsubscribes`, `Bounced`).
+/// distinct recipients (`UniqueOpens`, `UniqueClicks`, `Unsubscribes`, `Bounced` for good,
+/// `SoftBounced` by a notification of a temporary failure).
 /// `BounceRate` is bounced recipients over those a relay accepted or refused (0 to 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -18,6 +19,7 @@ pub struct StatisticsView {
     clicks: i64,
     unsubscribes: i64,
     bounced: i64,
+    soft_bounced: i64,
     bounce_rate: f64,
 }
 
@@ -35,6 +37,7 @@ impl From<EngagementCounts> for StatisticsView {
             clicks: counts.clicks,
             unsubscribes: counts.unsubscribes,
             bounced: counts.bounced,
+            soft_bounced: counts.soft_bounced,
             bounce_rate: (rate * 10_000.0).round() / 10_000.0,
         }
     }
@@ -89,7 +92,9 @@ impl From<&RecipientResults> for ResultsView {
             bounce: results.bounced.as_ref().map(|(at, detail)| BounceView {
                 time: wire_time(*at),
                 kind: text(detail, "kind").unwrap_or_else(|| "hard".to_owned()),
-                reason: text(detail, "reason").or_else(|| text(detail, "reply")),
+                reason: text(detail, "reason")
+                    .or_else(|| text(detail, "diagnostic"))
+                    .or_else(|| text(detail, "reply")),
             }),
             opens: OpensView {
                 count: results.opens,
