@@ -43,9 +43,9 @@ pub use crm::{
     ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
 };
 pub use delivery::{
-    ActiveInstance, AttemptOutcome, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
-    EngineStore, NewCapturedMessage, NewRecipient, OutboxStore, Recipient, RecipientCounts,
-    RecipientStore, Suppression, SuppressionStore,
+    ActiveInstance, AttemptOutcome, BucketGrant, CapturedMessage, ClaimedRecipient, DkimKeyRecord,
+    DkimKeyStore, EngineStore, LimitStore, NewCapturedMessage, NewRecipient, OutboxStore, Rate,
+    Recipient, RecipientCounts, RecipientStore, Suppression, SuppressionStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -75,6 +75,7 @@ pub trait Store:
     + SuppressionStore
     + OutboxStore
     + EngineStore
+    + LimitStore
     + DkimKeyStore
     + CrmStore
     + Send

@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0010_dkim"),
         postgres: sql_file!("postgres", "0010_dkim"),
     },
+    Migration {
+        version: 14,
+        name: "cluster_limits",
+        sqlite: sql_file!("sqlite", "0014_cluster_limits"),
+        postgres: sql_file!("postgres", "0014_cluster_limits"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).
