@@ -5,8 +5,10 @@
 //! Loops:
 //! - **scheduler**: claims due instances (and abandoned resolutions) and resolves them;
 //! - **dispatcher**: claims due recipients, up to `workers` in flight, and delivers each;
-//! - **settler**: refreshes the gate (which instances may send), settles statuses and
-//!   counts, and forgets the plans of finished instances.
+//! - **gate**: refreshes which instances may send, every poll;
+//! - **settler**: settles statuses and counts, and forgets the plans of finished
+//!   instances;
+//! - **limits**: gives back and renews the domain slots this node holds (`limits.rs`).
 
 mod deliver;
 mod gate;
@@ -74,9 +76,15 @@ impl Engine {
             workers: config.workers,
             retry: RetryPolicy::default(),
             limits: limits::Limits::new(
-                config.domain_concurrency,
-                config.relay_rate,
-                config.domain_rate,
+                state.store.clone(),
+                state.clock.clone(),
+                &config.node_id,
+                time::Duration::seconds(config.lease_secs),
+                limits::Settings {
+                    domain_concurrency: config.domain_concurrency,
+                    relay_rate: config.relay_rate,
+                    domain_rate: config.domain_rate,
+                },
             ),
             transports: Transports::new(default_relays, config.workers.min(50)),
             links: Links {
@@ -97,11 +105,14 @@ impl Engine {
         loops.spawn(self.clone().schedule_loop(shutdown.clone()));
         loops.spawn(self.clone().dispatch_loop(shutdown.clone()));
         loops.spawn(self.clone().settle_loop(shutdown.clone()));
+        loops.spawn(self.clone().gate_loop(shutdown.clone()));
+        loops.spawn(self.clone().limits_loop(shutdown.clone()));
         while loops.join_next().await.is_some() {}
         let drained = tokio::time::timeout(DRAIN, self.in_flight.acquire_many(self.workers as u32));
         if drained.await.is_err() {
             tracing::warn!("shutdown left messages in flight; their leases will expire");
         }
+        self.limits.release_all().await;
         for pool in self.transports.pools() {
             pool.close().await;
         }
