@@ -1,7 +1,9 @@
 //! Three real `herald serve` processes on one PostgreSQL database and one `smtp-sink`:
 //! a large send is split among them with every recipient sent once; a node killed with
 //! SIGKILL mid-send leaves its work to the others, repeating at most its messages in
-//! flight; a rolling restart (SIGTERM, start, one node at a time) loses nothing.
+//! flight; a rolling restart (SIGTERM, start, one node at a time) loses nothing; every
+//! database connection dropped mid-send (what a PostgreSQL restart does to its clients)
+//! loses nothing either.
 
 mod cluster_support;
 mod common;
@@ -148,5 +150,31 @@ async fn a_rolling_restart_mid_send_loses_no_recipient_and_repeats_none() {
     assert!(
         sent.iter().all(|sent| *sent > 0),
         "every restarted node took part: {sent:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_database_connection_dropped_mid_send_loses_no_recipient() {
+    const RECIPIENTS: usize = 2_000;
+    let sink = SmtpSink::start();
+    let Some(cluster) = cluster(&sink, &[]).await else {
+        return;
+    };
+    let id = cluster.send_to("dropped", RECIPIENTS).await;
+
+    arrived(&sink, 300).await;
+    let dropped = cluster.drop_database_connections().await;
+    let at_drop = sink.dump_files_started();
+    assert!(
+        dropped >= NODES,
+        "every node had connections ({dropped} dropped)"
+    );
+    assert!(at_drop < RECIPIENTS, "dropped mid-send ({at_drop} arrived)");
+
+    let duplicates = every_recipient_arrived(&cluster, &sink, id, RECIPIENTS).await;
+    // Only messages whose outcome could not be written are sent again.
+    assert!(
+        duplicates <= NODES * WORKERS,
+        "{duplicates} messages arrived twice; at most the messages in flight may repeat"
     );
 }

@@ -177,6 +177,23 @@ impl Cluster {
         sent
     }
 
+    /// Terminates every connection to the database, as a PostgreSQL restart does to its
+    /// clients; how many there were.
+    pub async fn drop_database_connections(&self) -> usize {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.db.url).await.unwrap();
+        let terminated = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .len();
+        pool.close().await;
+        terminated
+    }
+
     /// Contacts `<prefix>0…` at example.org and a send to them, due now.
     pub async fn send_to(&self, prefix: &str, count: usize) -> i64 {
         let store = self.state.store.as_ref();
