@@ -1,9 +1,15 @@
 //! The delivery limits a cluster shares through the database, on SQLite and PostgreSQL:
-//! token buckets granted in small batches and leased concurrency slots.
+//! token buckets granted in small batches, leased concurrency slots, and the recipient
+//! lease a message waiting for its turn keeps extending.
 
 use std::sync::Arc;
 
-use herald_store::{Rate, Store};
+use herald_domain::mid::Mid;
+use herald_domain::recipient::RecipientStatus;
+use herald_domain::salesforce_id::SalesforceId;
+use herald_domain::send::schedule::Schedule;
+use herald_domain::send::target::{Target, TargetType};
+use herald_store::{NewRecipient, NewSendDefinition, Rate, Store};
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -239,7 +245,115 @@ async fn a_smaller_limit_uses_only_the_lower_slots(h: Harness) {
     );
 }
 
+/// A delivering instance with one recipient; its id.
+async fn one_recipient(h: &Harness) -> i64 {
+    const MID: Mid = Mid::from_stored(100_000_001);
+    let definition = NewSendDefinition {
+        mid: MID,
+        external_key: "lease".into(),
+        name: "Lease".into(),
+        description: String::new(),
+        email_id: 1,
+        send_classification_id: 1,
+        targets: vec![Target {
+            target_type: TargetType::Report,
+            name: "R".into(),
+            id: SalesforceId::parse("00O000000000001").unwrap(),
+        }],
+        exclusions: vec![],
+        deduplicate_by_email: false,
+        created_at: NOW,
+    };
+    let schedule = Schedule {
+        start_at: NOW,
+        all_recipients_opted_in: true,
+    };
+    let store = &h.store;
+    let (_, instance) = store
+        .create_send_definition_and_instance(definition, schedule)
+        .await
+        .unwrap();
+    store
+        .claim_due_instance("node-a", NOW, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    let recipient = NewRecipient {
+        instance_id: instance.id,
+        mid: MID,
+        record_id: "003000000000000001".into(),
+        email: "r@example.com".into(),
+        email_norm: "r@example.com".into(),
+        domain: "example.com".into(),
+        fields: "{}".into(),
+        status: RecipientStatus::Queued,
+    };
+    store.insert_recipients(&[recipient]).await.unwrap();
+    assert!(
+        store
+            .finish_resolution(instance.id, "node-a", 1, 0, NOW)
+            .await
+            .unwrap()
+    );
+    instance.id
+}
+
+async fn an_extended_recipient_lease_keeps_other_nodes_off_until_it_runs_out(h: Harness) {
+    one_recipient(&h).await;
+    let store = &h.store;
+    let claimed = store
+        .claim_recipients("node-a", NOW, LEASE, 10)
+        .await
+        .unwrap();
+    let (id, attempt) = (claimed[0].recipient.id, claimed[0].attempt);
+    let extended = NOW + LEASE * 2;
+    assert!(
+        !store
+            .extend_recipient_lease("node-b", id, attempt, extended)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .extend_recipient_lease("node-a", id, attempt + 1, extended)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .extend_recipient_lease("node-a", id, attempt, extended)
+            .await
+            .unwrap()
+    );
+    let during = NOW + LEASE + ms(1);
+    assert!(
+        store
+            .claim_recipients("node-b", during, LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after = extended + ms(1);
+    let taken = store
+        .claim_recipients("node-b", after, LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.len(),
+        1,
+        "the lease ran out: another node takes the recipient"
+    );
+    assert!(
+        !store
+            .extend_recipient_lease("node-a", id, attempt, after + LEASE)
+            .await
+            .unwrap(),
+        "the first node's claim is gone"
+    );
+}
+
 backend_tests!(setup =>
+    an_extended_recipient_lease_keeps_other_nodes_off_until_it_runs_out,
     a_new_bucket_is_full_and_grants_at_most_its_burst,
     a_bucket_refills_at_its_rate_and_never_beyond_its_burst,
     tokens_granted_over_a_second_never_exceed_the_rate_plus_the_burst,

@@ -5,9 +5,11 @@
 //!   second's tokens in one statement, spends it locally (spaced evenly by a pacer), and
 //!   asks again when it runs out;
 //! - a domain's concurrency is a set of leased slot rows; a node claims a slot per message
-//!   in flight, reuses it for the next message to the domain for up to [`HOLD`], then
-//!   gives it back so that other nodes get their turn. A dead node's slots come free when
-//!   their lease (the engine's lease) runs out.
+//!   in flight and reuses it for the next messages to the domain, giving it back once it
+//!   has carried [`MIN_USES`] messages over at least [`HOLD`] (so that other nodes get
+//!   their turn, while the database sees few statements per message), or when unused
+//!   for [`LINGER`]. A dead node's slots come free when their lease (the engine's lease)
+//!   runs out.
 //!
 //! The relay's connection limit is its pool size, per node (`transport.rs`).
 
@@ -24,10 +26,12 @@ use super::Engine;
 use super::plan::Plan;
 use super::transport::Transport;
 
-/// How long a node keeps reusing a domain slot before giving it back.
+/// A domain slot is given back once it has been held this long…
 const HOLD: Duration = Duration::from_secs(1);
+/// …and has carried this many messages.
+const MIN_USES: u32 = 10;
 /// How long an unused slot stays with the node, ready for the next message.
-const LINGER: Duration = Duration::from_millis(200);
+const LINGER: Duration = Duration::from_millis(250);
 /// How often the keeper gives back slots and a waiter asks for a slot again.
 const TICK: Duration = Duration::from_millis(50);
 /// How long to wait before asking again when the database could not be reached.
@@ -117,6 +121,14 @@ impl Bucket {
 struct Held {
     number: i64,
     since: Instant,
+    uses: u32,
+}
+
+impl Held {
+    /// Whether this node has had its turn with the slot.
+    fn done(&self) -> bool {
+        self.uses >= MIN_USES && self.since.elapsed() >= HOLD
+    }
 }
 
 #[derive(Default)]
@@ -147,7 +159,7 @@ impl DomainSlots {
         let mut state = self.state();
         let mut back = std::mem::take(&mut state.returning);
         state.idle.retain(|(held, idle_since)| {
-            let keep = idle_since.elapsed() < LINGER && held.since.elapsed() < HOLD;
+            let keep = idle_since.elapsed() < LINGER && !held.done();
             if !keep {
                 back.push(held.number);
             }
@@ -170,13 +182,14 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let Some(held) = self.held.take() else {
+        let Some(mut held) = self.held.take() else {
             return;
         };
+        held.uses += 1;
         {
             let mut state = self.domain.state();
             state.busy -= 1;
-            if held.since.elapsed() >= HOLD {
+            if held.done() {
                 state.returning.push(held.number);
             } else {
                 state.idle.push((held, Instant::now()));
@@ -310,6 +323,7 @@ impl Limits {
                             held: Some(Held {
                                 number,
                                 since: Instant::now(),
+                                uses: 0,
                             }),
                         };
                     }
@@ -391,8 +405,10 @@ impl Engine {
     }
 
     /// Waits for the message's turn under the delivery limits (SMTP only) and holds its
-    /// slot. A long wait extends the recipient's lease, so that no other node takes the
-    /// recipient over meanwhile; if it was taken already, the message is not sent.
+    /// slot. While it waits, the recipient's lease is extended every quarter of a lease,
+    /// so that no other node takes the recipient over; if one did already, the message is
+    /// not sent. (The wait itself is never abandoned half-way: a slot being claimed must
+    /// be either held or given back.)
     pub(super) async fn wait_for_limits(
         &self,
         plan: &Plan,
@@ -403,24 +419,42 @@ impl Engine {
             return Ok(None);
         };
         let relay = self.transports.name_of(pool);
-        let started = Instant::now();
-        let slot = self.limits.acquire(&relay, domain).await;
-        let lease = Duration::try_from(self.lease).unwrap_or(Duration::from_secs(60));
-        if started.elapsed() > lease / 4 {
-            let until = self.state.clock.now() + self.lease;
-            let recipient = &claimed.recipient;
-            let kept = self
-                .state
-                .store
-                .extend_recipient_lease(&self.node, recipient.id, claimed.attempt, until)
-                .await?;
-            anyhow::ensure!(
-                kept,
-                "the claim ran out while the message waited for its turn under the delivery \
-                 limits; the recipient is another attempt's now"
-            );
-        }
+        let every = Duration::try_from(self.lease).unwrap_or(Duration::from_secs(60)) / 4;
+        let acquire = self.limits.acquire(&relay, domain);
+        tokio::pin!(acquire);
+        let mut lost = false;
+        let slot = loop {
+            tokio::select! {
+                slot = &mut acquire => break slot,
+                _ = tokio::time::sleep(every), if !lost => {
+                    lost = !self.extend_lease(claimed).await;
+                }
+            }
+        };
+        anyhow::ensure!(
+            !lost,
+            "the recipient's lease was lost while the message waited for its turn under the \
+             delivery limits; it is another attempt's now"
+        );
         Ok(Some(slot))
+    }
+
+    /// Extends a claimed recipient's lease; false only when it is no longer this node's
+    /// (a database error is logged and counts as kept: the next extension tries again).
+    async fn extend_lease(&self, claimed: &ClaimedRecipient) -> bool {
+        let until = self.state.clock.now() + self.lease;
+        let recipient = claimed.recipient.id;
+        let store = &self.state.store;
+        match store
+            .extend_recipient_lease(&self.node, recipient, claimed.attempt, until)
+            .await
+        {
+            Ok(kept) => kept,
+            Err(err) => {
+                tracing::warn!(recipient, error = %err, "could not extend a lease");
+                true
+            }
+        }
     }
 }
 
