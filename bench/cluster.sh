@@ -46,10 +46,11 @@ smtp-sink "${user_option[@]}" -w 1 -c "127.0.0.1:$sink_port" 1000 >/dev/null 2>&
 pids+=($!)
 wait_port "$sink_port"
 
-# The audience: contacts whose company puts them in the demo's report.
+# The audience: contacts whose company puts them in the demo's report, spread over ten
+# recipient domains (each domain's concurrency slots are shared by the cluster).
 awk -v n="$recipients" 'BEGIN {
   print "Email,FirstName,LastName,Company__c"
-  for (i = 1; i <= n; i++) printf "bench%d@example.com,First%d,Last%d,Demo Co\n", i, i, i
+  for (i = 1; i <= n; i++) printf "bench%d@d%d.example,First%d,Last%d,Demo Co\n", i, i % 10, i, i
 }' >"$work/contacts.csv"
 
 stats() {

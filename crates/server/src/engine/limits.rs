@@ -468,7 +468,7 @@ mod tests {
     /// Two nodes' limits on one database.
     async fn two_nodes(settings: fn() -> Settings) -> (TestDatabase, Limits, Limits) {
         let db = TestDatabase::create(Db::Sqlite).await.unwrap();
-        let store: Arc<dyn Store> = herald_store::open(&db.url).await.unwrap().into();
+        let store = herald_store::open(&db.url).await.unwrap();
         let node = |name: &str| {
             let lease = time::Duration::seconds(10);
             Limits::new(
