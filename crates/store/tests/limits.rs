@@ -9,8 +9,9 @@ use herald_domain::recipient::RecipientStatus;
 use herald_domain::salesforce_id::SalesforceId;
 use herald_domain::send::schedule::Schedule;
 use herald_domain::send::target::{Target, TargetType};
-use herald_store::{NewRecipient, NewSendDefinition, Rate, Store};
+use herald_store::{Backend, NewRecipient, NewSendDefinition, Rate, Store};
 use herald_test_support::{Db, TestDatabase, backend_tests};
+use sqlx::{AnyConnection, Connection, Executor};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -352,7 +353,48 @@ async fn an_extended_recipient_lease_keeps_other_nodes_off_until_it_runs_out(h: 
     );
 }
 
+async fn a_claim_takes_exactly_the_recipients_asked_for_under_a_nested_loop_plan(h: Harness) {
+    let id = one_recipient(&h).await;
+    let mut store = h.store.clone();
+    if h.store.backend() == Backend::Postgres {
+        // Steer the planner away from hashing and merging, towards plans that rescan
+        // the claim's subquery (the benchmark once saw a claim of 16 take 1,423).
+        let mut conn = AnyConnection::connect(&h._db.url).await.unwrap();
+        let name = h._db.url.rsplit('/').next().unwrap().to_owned();
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET enable_hashagg = off;
+             ALTER DATABASE {name} SET enable_hashjoin = off;
+             ALTER DATABASE {name} SET enable_mergejoin = off;
+             ALTER DATABASE {name} SET enable_material = off"
+        )))
+        .await
+        .unwrap();
+        store = herald_store::open(&h._db.url).await.unwrap();
+    }
+    let more: Vec<NewRecipient> = (2..500)
+        .map(|n| NewRecipient {
+            instance_id: id,
+            mid: Mid::from_stored(100_000_001),
+            record_id: format!("003{n:015}"),
+            email: format!("r{n}@example.com"),
+            email_norm: format!("r{n}@example.com"),
+            domain: "example.com".into(),
+            fields: "{}".into(),
+            status: RecipientStatus::Queued,
+        })
+        .collect();
+    store.insert_recipients(&more).await.unwrap();
+    for _ in 0..3 {
+        let claimed = store
+            .claim_recipients("node-a", NOW, LEASE, 16)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 16);
+    }
+}
+
 backend_tests!(setup =>
+    a_claim_takes_exactly_the_recipients_asked_for_under_a_nested_loop_plan,
     an_extended_recipient_lease_keeps_other_nodes_off_until_it_runs_out,
     a_new_bucket_is_full_and_grants_at_most_its_burst,
     a_bucket_refills_at_its_rate_and_never_beyond_its_burst,

@@ -389,15 +389,15 @@ impl Limits {
 }
 
 impl Engine {
-    /// Keeps this node's domain slots (see [`Limits`]) until shutdown.
-    pub(super) async fn limits_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Keeps this node's domain slots (see [`Limits`]) until `stop`.
+    pub(super) async fn limits_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut renewed_at = Instant::now();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(TICK) => {}
-                _ = shutdown.changed() => return,
+                _ = stop.changed() => return,
             }
-            if *shutdown.borrow() {
+            if *stop.borrow() {
                 return;
             }
             self.limits.keep(&mut renewed_at).await;

@@ -101,17 +101,22 @@ impl Engine {
     /// Runs the engine's loops until `shutdown` turns true, then drains.
     pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
         tracing::info!(node = %self.node, workers = self.workers, "send engine started");
+        // The limits keeper runs until messages in flight have drained: they may still be
+        // waiting for a domain slot another of this node's messages is giving back.
+        let (stop_keeper, keeper_stop) = watch::channel(false);
+        let keeper = tokio::spawn(self.clone().limits_loop(keeper_stop));
         let mut loops = JoinSet::new();
         loops.spawn(self.clone().schedule_loop(shutdown.clone()));
         loops.spawn(self.clone().dispatch_loop(shutdown.clone()));
         loops.spawn(self.clone().settle_loop(shutdown.clone()));
         loops.spawn(self.clone().gate_loop(shutdown.clone()));
-        loops.spawn(self.clone().limits_loop(shutdown.clone()));
         while loops.join_next().await.is_some() {}
         let drained = tokio::time::timeout(DRAIN, self.in_flight.acquire_many(self.workers as u32));
         if drained.await.is_err() {
             tracing::warn!("shutdown left messages in flight; their leases will expire");
         }
+        let _ = stop_keeper.send(true);
+        let _ = keeper.await;
         self.limits.release_all().await;
         for pool in self.transports.pools() {
             pool.close().await;

@@ -249,16 +249,21 @@ impl EngineStore for SqlStore {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedRecipient>, StoreError> {
+        // The picked ids are materialized once: as `WHERE id IN (SELECT … LIMIT …)`,
+        // PostgreSQL may run the subquery again while updating (a re-check, or a plan
+        // that rescans it), and with SKIP LOCKED each run picks other rows; a claim of
+        // 16 once took 1,423 recipients, whose leases then ran out before their turn.
         let sql = format!(
-            "UPDATE recipients SET lease_owner = $1, lease_until = $2, attempts = attempts + 1,
-                 first_attempt_at = COALESCE(first_attempt_at, $3)
-             WHERE id IN (
+            "WITH picked AS MATERIALIZED (
                  SELECT r.id FROM recipients r
                  JOIN send_instances i ON i.id = r.instance_id
                  WHERE i.status = 'Sending' AND i.phase = 'delivering'
                    AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= $3
                    AND (r.lease_until IS NULL OR r.lease_until < $3)
                  ORDER BY r.next_attempt_at, r.id LIMIT $4 {skip})
+             UPDATE recipients SET lease_owner = $1, lease_until = $2, attempts = attempts + 1,
+                 first_attempt_at = COALESCE(first_attempt_at, $3)
+             WHERE id IN (SELECT id FROM picked)
              RETURNING {RECIPIENT_COLUMNS}, mid, recorded_attempts",
             skip = self.skip_locked().replace("UPDATE", "UPDATE OF r")
         );
