@@ -52,8 +52,8 @@ async fn a_new_bucket_is_full_and_grants_at_most_its_burst(h: Harness) {
     assert_eq!(empty.granted, 0);
     assert_eq!(
         empty.wait,
-        std::time::Duration::from_millis(100),
-        "one token takes 1/10 s"
+        std::time::Duration::from_millis(300),
+        "the three tokens asked for (a burst: five cannot be had at once) take 3/10 s"
     );
     let other = h
         .store
@@ -66,21 +66,26 @@ async fn a_new_bucket_is_full_and_grants_at_most_its_burst(h: Harness) {
 async fn a_bucket_refills_at_its_rate_and_never_beyond_its_burst(h: Harness) {
     let store = &h.store;
     store.take_tokens("d", TEN_A_SECOND, 3, NOW).await.unwrap();
+    let none_yet = store
+        .take_tokens("d", TEN_A_SECOND, 2, NOW + ms(50))
+        .await
+        .unwrap();
+    assert_eq!(none_yet.granted, 0, "50 ms give half a token");
+    assert_eq!(
+        none_yet.wait,
+        std::time::Duration::from_millis(150),
+        "the two asked for need 150 ms more"
+    );
     let early = store
         .take_tokens("d", TEN_A_SECOND, 3, NOW + ms(150))
         .await
         .unwrap();
     assert_eq!(early.granted, 1, "150 ms give one token and a half");
-    assert_eq!(
-        early.wait,
-        std::time::Duration::from_millis(50),
-        "the half waits 50 ms"
-    );
     let later = store
         .take_tokens("d", TEN_A_SECOND, 3, NOW + ms(200))
         .await
         .unwrap();
-    assert_eq!(later.granted, 1);
+    assert_eq!(later.granted, 1, "the half kept, and another half");
     let much_later = store
         .take_tokens("d", TEN_A_SECOND, 10, NOW + Duration::hours(2))
         .await

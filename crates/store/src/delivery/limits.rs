@@ -19,7 +19,7 @@ use crate::{SqlStore, StoreError};
 pub struct BucketGrant {
     /// Whole tokens granted (0 to the number asked for).
     pub granted: i64,
-    /// When fewer were granted than asked: how long until the next token.
+    /// When none was granted: how long until the tokens asked for are there.
     pub wait: std::time::Duration,
 }
 
@@ -32,8 +32,9 @@ pub struct Rate {
 
 #[async_trait::async_trait]
 pub trait LimitStore {
-    /// Takes up to `want` tokens from the bucket `name` (created full on first use),
-    /// refilled at `rate` since it was last refilled.
+    /// Takes up to `want` tokens (at most a burst) from the bucket `name` (created full on
+    /// first use), refilled at `rate` since it was last refilled. With no whole token
+    /// there, nothing is written and the grant says how long until `want` are.
     async fn take_tokens(
         &self,
         name: &str,
@@ -85,6 +86,7 @@ impl LimitStore for SqlStore {
     ) -> Result<BucketGrant, StoreError> {
         let per_second = rate.per_second.max(1);
         let capacity = rate.burst.max(1) * 1000;
+        let want = want.clamp(1, rate.burst.max(1));
         // Tokens (in thousandths) after the refill, capped at the burst.
         let available = format!(
             "(CASE WHEN milli_tokens + {ELAPSED} * $2 > $3 THEN $3
@@ -92,46 +94,59 @@ impl LimitStore for SqlStore {
         );
         let granted =
             format!("(CASE WHEN {available} / 1000 < $4 THEN {available} / 1000 ELSE $4 END)");
+        // Written only when there is a whole token to give: an empty bucket costs a read.
         let update = format!(
             "UPDATE limit_buckets SET granted = {granted},
                  milli_tokens = {available} - {granted} * 1000,
                  refilled_at = CASE WHEN $1 > refilled_at THEN $1 ELSE refilled_at END
-             WHERE name = $5
-             RETURNING granted, milli_tokens"
+             WHERE name = $5 AND {available} >= 1000
+             RETURNING granted"
         );
-        let run = || {
-            sqlx::query(sqlx::AssertSqlSafe(update.clone()))
-                .bind(to_millis(now))
-                .bind(per_second)
-                .bind(capacity)
-                .bind(want.max(0))
-                .bind(name)
-                .fetch_optional(&self.pool)
+        let row = sqlx::query(sqlx::AssertSqlSafe(update))
+            .bind(to_millis(now))
+            .bind(per_second)
+            .bind(capacity)
+            .bind(want)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = row {
+            return Ok(BucketGrant {
+                granted: row.try_get("granted")?,
+                wait: std::time::Duration::ZERO,
+            });
+        }
+        let read = format!(
+            "SELECT {available} AS available FROM limit_buckets
+             WHERE name = $4 AND $3 > 0"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(read))
+            .bind(to_millis(now))
+            .bind(per_second)
+            .bind(capacity)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            // First use: the bucket starts full.
+            sqlx::query(
+                "INSERT INTO limit_buckets (name, milli_tokens, refilled_at)
+                 VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(capacity)
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+            return Box::pin(self.take_tokens(name, rate, want, now)).await;
         };
-        let row = match run().await? {
-            Some(row) => row,
-            None => {
-                sqlx::query(
-                    "INSERT INTO limit_buckets (name, milli_tokens, refilled_at)
-                     VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(name)
-                .bind(capacity)
-                .bind(to_millis(now))
-                .execute(&self.pool)
-                .await?;
-                run()
-                    .await?
-                    .ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))?
-            }
-        };
-        let granted: i64 = row.try_get("granted")?;
-        let left: i64 = row.try_get("milli_tokens")?;
-        let missing = (1000 - left).max(0);
-        // Round up: waking before the token is there would only ask again for nothing.
+        // Wait until the tokens asked for are there (rounded up: waking before would
+        // only ask again for nothing).
+        let available: i64 = row.try_get("available")?;
+        let missing = (want * 1000 - available).max(0);
         let wait_ms = (missing + per_second - 1) / per_second;
         Ok(BucketGrant {
-            granted,
+            granted: 0,
             wait: std::time::Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0)),
         })
     }
