@@ -381,6 +381,9 @@ impl Limits {
                 }
             }
         }
+        // Without this pass's own references, a domain no message holds or waits for
+        // counts one reference: the map's.
+        drop(domains);
         self.domains
             .lock()
             .expect("limits lock poisoned")
