@@ -2,9 +2,7 @@
 # Scale-out: one `herald serve` node against three, on one PostgreSQL, sending to a relay
 # that takes a second to answer each message (the aiosmtpd fault server of the tests,
 # holding each `slow*` recipient's RCPT for --slow seconds), so that the work is I/O-bound:
-# each node can have at most HERALD_WORKERS messages waiting on the relay. (Postfix's
-# smtp-sink -w 1 left some pipelined sessions unanswered until the client's 60 s command
-# timeout under load, which measures that timeout rather than Herald.)
+# each node can have at most HERALD_WORKERS messages waiting on the relay.
 #
 #   bench/cluster.sh [RECIPIENTS] [WORKERS] [RATE]  (defaults: 1500 recipients, 16
 #                                                    workers, a 30 msg/s relay rate)
