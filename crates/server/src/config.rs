@@ -70,11 +70,13 @@ pub struct Config {
     pub lease_secs: i64,
     /// `node_id`: this process's name in leases (default: host name and process id).
     pub node_id: String,
-    /// `domain_concurrency`: messages in flight at once per recipient domain, per node.
+    /// `domain_concurrency`: messages in flight at once per recipient domain, across the
+    /// cluster (every node on the database).
     pub domain_concurrency: usize,
-    /// `relay_rate`: messages per second per relay list, per node (0: unlimited).
+    /// `relay_rate`: messages per second per relay list, across the cluster (0: unlimited).
     pub relay_rate: u32,
-    /// `domain_rate`: messages per second per recipient domain, per node (0: unlimited).
+    /// `domain_rate`: messages per second per recipient domain, across the cluster (0:
+    /// unlimited).
     pub domain_rate: u32,
     /// `engine`: whether this node runs the send engine (`on`, the default) or only
     /// serves the API (`off`).

@@ -44,11 +44,11 @@ pub use crm::{
 };
 pub use delivery::{
     ActiveInstance, AsyncBounce, AttemptOutcome, BounceRecorded, BounceStore, BouncedMessage,
-    CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore, EngagementCounts,
-    EngagementStore, EngineStore, Event, EventStore, LinkClicks, NewCapturedMessage, NewEvent,
-    NewRecipient, NewWebhook, OutboxStore, Recipient, RecipientCounts, RecipientResults,
-    RecipientStore, Suppression, SuppressionStore, Unsubscribed, Webhook, WebhookEvent,
-    WebhookStore,
+    BucketGrant, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore,
+    EngagementCounts, EngagementStore, EngineStore, Event, EventStore, LimitStore, LinkClicks,
+    NewCapturedMessage, NewEvent, NewRecipient, NewWebhook, OutboxStore, Rate, Recipient,
+    RecipientCounts, RecipientResults, RecipientStore, Suppression, SuppressionStore,
+    Unsubscribed, Webhook, WebhookEvent, WebhookStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
@@ -82,6 +82,7 @@ pub trait Store:
     + EngagementStore
     + BounceStore
     + WebhookStore
+    + LimitStore
     + DkimKeyStore
     + CrmStore
     + Send

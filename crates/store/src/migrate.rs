@@ -99,6 +99,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: sql_file!("postgres", "0013_bounces_webhooks"),
     },
     Migration {
+        version: 14,
+        name: "cluster_limits",
+        sqlite: sql_file!("sqlite", "0014_cluster_limits"),
+        postgres: sql_file!("postgres", "0014_cluster_limits"),
+    },
+    Migration {
         version: 15,
         name: "pending_index",
         sqlite: sql_file!("sqlite", "0015_pending_index"),

@@ -141,6 +141,10 @@ impl Engine {
                 return Ok(());
             }
         };
+        // Its turn under the delivery limits, shared by the cluster (SMTP only).
+        let _slot = self
+            .wait_for_limits(&plan, claimed, rendered.to.domain())
+            .await?;
         // The last moment a cancel or pause can stop this message.
         if !self.may_send(claimed).await {
             store
@@ -209,9 +213,6 @@ impl Engine {
                 Ok(self.outcome(claimed, RecipientStatus::Sent, reply, None))
             }
             Transport::Smtp(pool) => {
-                // One pool per relay list, so the pool's address names the relays.
-                let relays = format!("{:p}", Arc::as_ptr(pool));
-                let _slot = self.limits.acquire(&relays, rendered.to.domain()).await;
                 let started = std::time::Instant::now();
                 let result = pool
                     .send(&rendered.envelope_from, &rendered.to, &rendered.bytes)

@@ -5,8 +5,10 @@
 //! Loops:
 //! - **scheduler**: claims due instances (and abandoned resolutions) and resolves them;
 //! - **dispatcher**: claims due recipients, up to `workers` in flight, and delivers each;
-//! - **settler**: refreshes the gate (which instances may send), settles statuses and
-//!   counts, and forgets the plans of finished instances.
+//! - **gate**: refreshes which instances may send, every poll;
+//! - **settler**: settles statuses and counts, and forgets the plans of finished
+//!   instances;
+//! - **limits**: gives back and renews the domain slots this node holds (`limits.rs`).
 
 mod deliver;
 mod gate;
@@ -82,9 +84,15 @@ impl Engine {
             workers: config.workers,
             retry: RetryPolicy::default(),
             limits: limits::Limits::new(
-                config.domain_concurrency,
-                config.relay_rate,
-                config.domain_rate,
+                state.store.clone(),
+                state.clock.clone(),
+                &config.node_id,
+                time::Duration::seconds(config.lease_secs),
+                limits::Settings {
+                    domain_concurrency: config.domain_concurrency,
+                    relay_rate: config.relay_rate,
+                    domain_rate: config.domain_rate,
+                },
             ),
             transports: Transports::new(default_relays, config.relay_connections),
             links: Links {
@@ -107,15 +115,23 @@ impl Engine {
     /// Runs the engine's loops until `shutdown` turns true, then drains.
     pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
         tracing::info!(node = %self.node, workers = self.workers, "send engine started");
+        // The limits keeper runs until messages in flight have drained: they may still be
+        // waiting for a domain slot another of this node's messages is giving back.
+        let (stop_keeper, keeper_stop) = watch::channel(false);
+        let keeper = tokio::spawn(self.clone().limits_loop(keeper_stop));
         let mut loops = JoinSet::new();
         loops.spawn(self.clone().schedule_loop(shutdown.clone()));
         loops.spawn(self.clone().dispatch_loop(shutdown.clone()));
         loops.spawn(self.clone().settle_loop(shutdown.clone()));
+        loops.spawn(self.clone().gate_loop(shutdown.clone()));
         while loops.join_next().await.is_some() {}
         let drained = tokio::time::timeout(DRAIN, self.in_flight.acquire_many(self.workers as u32));
         if drained.await.is_err() {
             tracing::warn!("shutdown left messages in flight; their leases will expire");
         }
+        let _ = stop_keeper.send(true);
+        let _ = keeper.await;
+        self.limits.release_all().await;
         for pool in self.transports.pools() {
             pool.close().await;
         }

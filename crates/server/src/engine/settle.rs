@@ -1,5 +1,6 @@
-//! The settler: keeps the gate current and moves each active instance on when its work
-//! is done (`Complete`, `Canceled`), with its counts.
+//! The settler moves each active instance on when its work is done (`Complete`,
+//! `Canceled`), with its counts; the gate loop keeps the gate current on its own, so that
+//! a slow settling pass never delays a cancel or pause.
 
 use std::sync::Arc;
 
@@ -19,10 +20,23 @@ impl Engine {
         }
     }
 
+    /// Refreshes the gate every poll: a cancel or pause written by any node reaches this
+    /// node's workers within one poll (and the query's time).
+    pub(super) async fn gate_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.state.store.active_instances().await {
+                Ok(active) => self.gate.refresh(&active),
+                Err(err) => tracing::error!(error = %err, "could not refresh the gate"),
+            }
+            if Self::idle(&mut shutdown).await {
+                return;
+            }
+        }
+    }
+
     async fn settle_once(&self) -> Result<(), herald_store::StoreError> {
         let store = &self.state.store;
         let active = store.active_instances().await?;
-        self.gate.refresh(&active);
         let metrics = &self.state.metrics;
         metrics.queue_depth.set(store.pending_recipients().await?);
         let pools = self.transports.pools();

@@ -21,6 +21,9 @@ pub struct Transports {
     default_relays: Vec<String>,
     max_connections: usize,
     pools: Mutex<HashMap<Vec<String>, Arc<SmtpPool>>>,
+    /// Each pool's relays as `host:port,…` (no credentials), by the pool's address: the
+    /// name its rate limit has on every node.
+    names: Mutex<HashMap<usize, String>>,
 }
 
 impl Transports {
@@ -30,6 +33,7 @@ impl Transports {
             default_relays,
             max_connections,
             pools: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
         }
     }
 
@@ -58,9 +62,28 @@ impl Transports {
             max_connections: self.max_connections,
             ..PoolConfig::default()
         };
+        let name = parsed
+            .iter()
+            .map(|relay| format!("{}:{}", relay.host, relay.port))
+            .collect::<Vec<_>>()
+            .join(",");
         let pool = Arc::new(SmtpPool::new(parsed, config).map_err(|err| err.to_string())?);
+        self.names
+            .lock()
+            .expect("transport lock poisoned")
+            .insert(Arc::as_ptr(&pool) as usize, name);
         pools.insert(relays.to_vec(), pool.clone());
         Ok(Transport::Smtp(pool))
+    }
+
+    /// The relays of a pool as every node names them (`host:port,…`).
+    pub fn name_of(&self, pool: &Arc<SmtpPool>) -> String {
+        self.names
+            .lock()
+            .expect("transport lock poisoned")
+            .get(&(Arc::as_ptr(pool) as usize))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every pool, for metrics and shutdown.

@@ -1,6 +1,6 @@
 //! Delivery state: the recipients of each send instance, the per-account suppression
 //! list, the capture outbox, the event log, what recipients do with their messages,
-//! asynchronous bounces and event webhooks.
+//! asynchronous bounces, event webhooks and the delivery limits shared by a cluster.
 
 mod bounces;
 mod claims;
@@ -8,6 +8,7 @@ mod dkim;
 mod engagement;
 mod engine;
 mod events;
+mod limits;
 mod outbox;
 mod outcomes;
 mod recipients;
@@ -21,6 +22,7 @@ pub use engagement::{
 };
 pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, EngineStore};
 pub use events::{Event, EventStore, NewEvent};
+pub use limits::{BucketGrant, LimitStore, Rate};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};
 pub use recipients::{NewRecipient, Recipient, RecipientCounts, RecipientStore};
 pub use suppressions::{Suppression, SuppressionStore};
