@@ -8,13 +8,17 @@ use tokio::sync::watch;
 
 use super::Engine;
 
+/// How often counts and statuses are settled: each pass counts every running instance's
+/// recipients, so it runs less often than the gate.
+const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Engine {
     pub(super) async fn settle_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         loop {
             if let Err(err) = self.settle_once().await {
                 tracing::error!(error = %err, "could not settle send instances");
             }
-            if Self::idle(&mut shutdown).await {
+            if Self::idle_for(&mut shutdown, SETTLE_EVERY).await {
                 return;
             }
         }

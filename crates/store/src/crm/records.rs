@@ -64,7 +64,8 @@ pub trait CrmRecordStore {
         keys: &[String],
     ) -> Result<Vec<(String, SalesforceId)>, StoreError>;
 
-    /// Brings the database's statistics on records and their field values up to date
+    /// Brings the database's statistics on records, their field values and campaign
+    /// memberships up to date
     /// (PostgreSQL's `ANALYZE`; nothing to do on SQLite, which plans without them). A
     /// bulk load calls it as the tables grow: statistics taken while they were nearly
     /// empty make look-ups scan instead of using their indexes, and autovacuum may be
@@ -194,7 +195,7 @@ impl CrmRecordStore for SqlStore {
 
     async fn refresh_record_statistics(&self) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE crm_records, crm_field_values")
+            sqlx::query("ANALYZE crm_records, crm_field_values, crm_campaign_members")
                 .execute(&self.pool)
                 .await?;
         }

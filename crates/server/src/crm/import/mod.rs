@@ -164,6 +164,7 @@ pub async fn import(
     if let Err(err) = reading.await {
         stopped.get_or_insert(format!("reading the file failed: {err}"));
     }
+    writer.refresh_statistics_now().await;
     writer.finish(stopped)
 }
 

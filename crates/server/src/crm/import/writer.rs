@@ -149,6 +149,12 @@ impl BatchWriter {
             return;
         }
         self.next_statistics = imported * 2;
+        self.refresh_statistics_now().await;
+    }
+
+    /// Brings the statistics up to date at once: at the end of an import, so the first
+    /// send to what was imported is planned with the tables' real sizes.
+    pub(super) async fn refresh_statistics_now(&self) {
         if let Err(err) = self.store.refresh_record_statistics().await {
             tracing::warn!(error = %err, "cannot refresh the database's statistics");
         }
