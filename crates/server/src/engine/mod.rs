@@ -195,13 +195,8 @@ impl Engine {
 
     /// Waits `POLL`, or less if shutdown comes first; true when shutting down.
     async fn idle(shutdown: &mut watch::Receiver<bool>) -> bool {
-        Self::idle_for(shutdown, POLL).await
-    }
-
-    /// Waits `period`, or less if shutdown comes first; true when shutting down.
-    async fn idle_for(shutdown: &mut watch::Receiver<bool>, period: std::time::Duration) -> bool {
         tokio::select! {
-            _ = tokio::time::sleep(period) => *shutdown.borrow(),
+            _ = tokio::time::sleep(POLL) => *shutdown.borrow(),
             _ = shutdown.changed() => true,
         }
     }

@@ -6,19 +6,26 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use herald_domain::send::status::InstanceStatus;
+use herald_store::ActiveInstance;
+
 use super::Engine;
 
-/// How often counts and statuses are settled: each pass counts every running instance's
-/// recipients, so it runs less often than the gate.
-const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Sending instances are settled every this many polls (once a second): each pass counts
+/// all their recipients. Instances being canceled are settled every poll, so `Canceled`
+/// is reported within a second of the cancel.
+const SENDING_EVERY: u32 = 5;
 
 impl Engine {
     pub(super) async fn settle_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut tick: u32 = 0;
         loop {
-            if let Err(err) = self.settle_once().await {
+            let all = tick.is_multiple_of(SENDING_EVERY);
+            if let Err(err) = self.settle_once(all).await {
                 tracing::error!(error = %err, "could not settle send instances");
             }
-            if Self::idle_for(&mut shutdown, SETTLE_EVERY).await {
+            tick = tick.wrapping_add(1);
+            if Self::idle(&mut shutdown).await {
                 return;
             }
         }
@@ -38,9 +45,20 @@ impl Engine {
         }
     }
 
-    async fn settle_once(&self) -> Result<(), herald_store::StoreError> {
+    /// Settles the instances being canceled (and paused ones); with `all`, the sending
+    /// ones too, and the metrics.
+    async fn settle_once(&self, all: bool) -> Result<(), herald_store::StoreError> {
         let store = &self.state.store;
         let active = store.active_instances().await?;
+        if !all {
+            for instance in active
+                .iter()
+                .filter(|i| i.status != InstanceStatus::Sending)
+            {
+                self.settle(instance).await?;
+            }
+            return Ok(());
+        }
         let metrics = &self.state.metrics;
         metrics.queue_depth.set(store.pending_recipients().await?);
         let pools = self.transports.pools();
@@ -53,17 +71,22 @@ impl Engine {
             .smtp_connections_opened
             .set(i64::try_from(opened).unwrap_or(i64::MAX));
         for instance in &active {
-            let now = self.state.clock.now();
-            if let Some(status) = store.settle_instance(instance.id, now).await?
-                && status != instance.status
-            {
-                tracing::info!(instance = instance.id, status = %status.as_str(), "send instance settled");
-            }
+            self.settle(instance).await?;
         }
         self.plans
             .lock()
             .expect("plan lock poisoned")
             .retain(|id, _| active.iter().any(|a| a.id == *id));
+        Ok(())
+    }
+
+    async fn settle(&self, instance: &ActiveInstance) -> Result<(), herald_store::StoreError> {
+        let now = self.state.clock.now();
+        if let Some(status) = self.state.store.settle_instance(instance.id, now).await?
+            && status != instance.status
+        {
+            tracing::info!(instance = instance.id, status = %status.as_str(), "send instance settled");
+        }
         Ok(())
     }
 }
