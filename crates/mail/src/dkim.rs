@@ -203,7 +203,6 @@ impl DkimKey {
 /// Signs messages for one domain and selector, relaxed/relaxed, over [`SIGNED_HEADERS`].
 pub struct DkimSigner {
     inner: mail_auth::dkim::DkimSigner<SigningKey, Done>,
-    algorithm: KeyAlgorithm,
 }
 
 impl fmt::Debug for DkimSigner {
@@ -223,19 +222,13 @@ impl DkimSigner {
         if !is_selector(selector) {
             return Err(DkimError::InvalidSelector(selector.to_owned()));
         }
-        let algorithm = key.algorithm();
         let inner = mail_auth::dkim::DkimSigner::from_key(key.signing_key)
             .domain(domain)
             .selector(selector)
             .headers(SIGNED_HEADERS.iter().copied())
             .header_canonicalization(Canonicalization::Relaxed)
             .body_canonicalization(Canonicalization::Relaxed);
-        Ok(Self { inner, algorithm })
-    }
-
-    /// The algorithm of the key it signs with (RSA costs ~1 ms of CPU per message).
-    pub fn algorithm(&self) -> KeyAlgorithm {
-        self.algorithm
+        Ok(Self { inner })
     }
 
     /// The message with a `DKIM-Signature` header in front: the bytes to send.

@@ -57,8 +57,6 @@ pub struct Engine {
     plans: Mutex<HashMap<i64, Arc<Plan>>>,
     gate: Gate,
     in_flight: Arc<Semaphore>,
-    /// One permit per core, for CPU-heavy rendering (RSA signatures).
-    cpu: Semaphore,
     outcomes: OutcomeWriter,
 }
 
@@ -102,7 +100,6 @@ impl Engine {
             plans: Mutex::new(HashMap::new()),
             gate: Gate::default(),
             in_flight: Arc::new(Semaphore::new(config.workers)),
-            cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             outcomes: OutcomeWriter::start(
                 state.store.clone(),
                 state.clock.clone(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use herald_domain::content::{ContentSource, ContentTemplates, MemberAddress};
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
-use herald_mail::dkim::{DkimSigner, KeyAlgorithm};
+use herald_mail::dkim::DkimSigner;
 use herald_store::{SendInstance, Store, StoreError};
 
 use super::transport::Transport;
@@ -55,13 +55,6 @@ pub enum PlanError {
 }
 
 impl Plan {
-    /// Whether its messages are signed with RSA: CPU-heavy rendering.
-    pub fn signs_with_rsa(&self) -> bool {
-        self.signer
-            .as_ref()
-            .is_some_and(|signer| signer.algorithm() == KeyAlgorithm::Rsa)
-    }
-
     /// Loads the plan of `instance` (without its signer). `server_bounce_domain` is
     /// `HERALD_BOUNCE_DOMAIN`; `transport` picks the transport for the delivery profile's
     /// relays.
