@@ -9,9 +9,9 @@ mod cluster_support;
 mod common;
 mod engine_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cluster_support::{Cluster, arrivals};
+use cluster_support::{Cluster, arrivals, arrived};
 use engine_support::{message_id, recipients, relay_on, wait_for};
 use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
@@ -35,19 +35,6 @@ async fn cluster(sink: &SmtpSink, extra: &[(&str, &str)]) -> Option<Cluster> {
     let mut cluster = Cluster::new(&settings).await?;
     cluster.start(NODES).await;
     Some(cluster)
-}
-
-/// Waits until `count` messages have reached the sink.
-async fn arrived(sink: &SmtpSink, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sink.dump_files_started() < count {
-        assert!(
-            Instant::now() < deadline,
-            "only {} arrived",
-            sink.dump_files_started()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Asserts that the send completed with every recipient sent and every message at the

@@ -10,7 +10,7 @@ mod engine_support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cluster_support::{Cluster, arrivals};
+use cluster_support::{Cluster, arrivals, arrived};
 use engine_support::{recipients, relay_on, wait_for};
 use herald_domain::recipient::RecipientStatus;
 use herald_domain::send::status::InstanceStatus;
@@ -33,19 +33,6 @@ async fn cluster(relay: &str, extra: &[(&str, &str)]) -> Option<Cluster> {
     let mut cluster = Cluster::new(&settings).await?;
     cluster.start(NODES).await;
     Some(cluster)
-}
-
-/// Waits until `count` messages have reached the sink.
-async fn arrived(sink: &SmtpSink, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sink.dump_files_started() < count {
-        assert!(
-            Instant::now() < deadline,
-            "only {} arrived",
-            sink.dump_files_started()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Asserts that no message reaches the sink from `STOPPED_WITHIN` after `since` to the

@@ -3,6 +3,7 @@
 //! forgeries, open and click tracking, the tracking switch and the view-online page.
 
 mod common;
+mod engine_support;
 mod lifecycle_support;
 
 use base64::Engine;

@@ -14,7 +14,7 @@ use herald::packages::create_package;
 use herald::state::AppState;
 use herald_domain::clock::SystemClock;
 use herald_domain::scope::ScopeSet;
-use herald_test_support::peers::{Process, free_port};
+use herald_test_support::peers::{Process, SmtpSink, free_port};
 use herald_test_support::{Db, TestDatabase};
 use serde_json::{Value, json};
 
@@ -272,4 +272,17 @@ pub fn arrivals(dumps: &[Vec<u8>]) -> HashMap<String, usize> {
         *arrivals.entry(id).or_default() += 1;
     }
     arrivals
+}
+
+/// Waits until `count` messages have reached the sink.
+pub async fn arrived(sink: &SmtpSink, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.dump_files_started() < count {
+        assert!(
+            Instant::now() < deadline,
+            "only {} arrived",
+            sink.dump_files_started()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

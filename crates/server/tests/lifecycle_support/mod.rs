@@ -3,22 +3,21 @@
 //! and each captured message parsed by Python's `email` package with its links.
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use herald_domain::clock::Clock;
-use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
 use herald_domain::salesforce_id::SalesforceId;
-use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
-use herald_store::{NewSendDefinition, SendInstance};
+use herald_store::SendInstance;
 use herald_test_support::Db;
 use serde_json::Value;
 
 use crate::common::{TestApp, spawn_app};
+use crate::engine_support::{send, wait_for};
 
-pub const DEMO: Mid = Mid::from_stored(100_000_002);
+pub use crate::engine_support::DEMO;
 
 pub async fn setup(db: Db) -> Option<TestApp> {
     let app = spawn_app(db).await?;
@@ -29,62 +28,17 @@ pub async fn setup(db: Db) -> Option<TestApp> {
 /// Sends the demo email now to the demo report with `classification` and waits until
 /// the instance is complete.
 pub async fn send_demo(app: &TestApp, classification: &str) -> SendInstance {
-    let email_id: i64 = app
-        .scalar("SELECT id FROM assets WHERE mid = 100000002 AND customer_key = 'welcome'")
-        .await
-        .parse()
-        .unwrap();
     let report = app
         .scalar("SELECT id FROM crm_reports WHERE mid = 100000002 ORDER BY id LIMIT 1")
         .await;
-    let store = &app.state.store;
-    let classification = store
-        .find_send_classification(DEMO, classification)
-        .await
-        .unwrap()
-        .unwrap();
-    let now = app.clock.now();
-    let definition = NewSendDefinition {
-        mid: DEMO,
-        external_key: format!("lifecycle-{}", uuid::Uuid::new_v4()),
-        name: "Lifecycle test".into(),
-        description: String::new(),
-        email_id,
-        send_classification_id: classification.meta.id,
-        targets: vec![Target {
-            target_type: TargetType::Report,
-            name: "Demo Co".into(),
-            id: SalesforceId::parse(&report).unwrap(),
-        }],
-        exclusions: vec![],
-        deduplicate_by_email: false,
-        created_at: now,
+    let target = Target {
+        target_type: TargetType::Report,
+        name: "Demo Co".into(),
+        id: SalesforceId::parse(&report).unwrap(),
     };
-    let schedule = Schedule {
-        start_at: now,
-        all_recipients_opted_in: true,
-    };
-    let (_, instance) = store
-        .create_send_definition_and_instance(definition, schedule)
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let current = store
-            .get_send_instance(DEMO, instance.id)
-            .await
-            .unwrap()
-            .unwrap();
-        if current.status == InstanceStatus::Complete {
-            return current;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "instance is {:?}",
-            current.status
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let store = app.state.store.as_ref();
+    let id = send(store, app.clock.now(), classification, &target).await;
+    wait_for(store, id, InstanceStatus::Complete, Duration::from_secs(20)).await
 }
 
 /// One captured message, as a mail client would see it.
