@@ -248,17 +248,14 @@ impl CrmCampaignStore for SqlStore {
             let mut sql = Sql::new(
                 "INSERT INTO crm_campaign_members (campaign_id, record_id, mid, added_at) VALUES ",
             );
-            for (index, record) in chunk.iter().enumerate() {
-                if index > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_list([
+            sql.bind_rows(chunk.iter().map(|record| {
+                [
                     Bind::Text(id.to_string()),
                     Bind::Text(record.to_string()),
                     Bind::Int(mid.get()),
                     Bind::Int(to_millis(now)),
-                ]);
-            }
+                ]
+            }));
             sql.push(" ON CONFLICT (campaign_id, record_id) DO NOTHING");
             changed += sql.query().execute(&mut *tx).await?.rows_affected();
         }

@@ -40,18 +40,15 @@ pub(crate) async fn define(
     for chunk in names.chunks(insert_rows(5)) {
         let mut sql =
             Sql::new("INSERT INTO crm_fields (mid, object, name_key, name, created_at) VALUES ");
-        for (index, name) in chunk.iter().enumerate() {
-            if index > 0 {
-                sql.push(", ");
-            }
-            sql.bind_list([
+        sql.bind_rows(chunk.iter().map(|name| {
+            [
                 Bind::Int(mid.get()),
                 Bind::from(object.name()),
                 Bind::Text(name.to_ascii_lowercase()),
                 Bind::from(name.as_str()),
                 Bind::Int(to_millis(now)),
-            ]);
-        }
+            ]
+        }));
         sql.push(" ON CONFLICT (mid, object, name_key) DO NOTHING");
         sql.query().execute(&mut *conn).await?;
     }

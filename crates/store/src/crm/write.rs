@@ -404,15 +404,12 @@ async fn insert_records(
              first_name_key, last_name, last_name_key, has_opted_out, external_id, \
              external_id_key, created_at, modified_at) VALUES ",
         );
-        for (index, (id, changes)) in chunk.iter().enumerate() {
-            if index > 0 {
-                sql.push(", ");
-            }
+        sql.bind_rows(chunk.iter().map(|(id, changes)| {
             let email = (changes.email.as_ref()).expect("a row without an Email is not created");
             let first_name = changes.first_name.clone().flatten();
             let last_name = changes.last_name.clone().flatten();
             let external_id = changes.external_id.clone().flatten();
-            sql.bind_list([
+            [
                 Bind::Text(id.to_string()),
                 Bind::Int(mid.get()),
                 Bind::from(object.name()),
@@ -427,8 +424,8 @@ async fn insert_records(
                 Bind::from(external_id.as_deref().map(fold)),
                 Bind::Int(to_millis(now)),
                 Bind::Int(to_millis(now)),
-            ]);
-        }
+            ]
+        }));
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
@@ -509,19 +506,16 @@ async fn write_custom(
             "INSERT INTO crm_field_values (record_id, field, mid, value, value_key, value_number) \
              VALUES ",
         );
-        for (index, (id, field, value)) in chunk.iter().enumerate() {
-            if index > 0 {
-                sql.push(", ");
-            }
-            sql.bind_list([
+        sql.bind_rows(chunk.iter().map(|(id, field, value)| {
+            [
                 Bind::Text(id.to_string()),
                 Bind::from(*field),
                 Bind::Int(mid.get()),
                 Bind::from(*value),
                 Bind::Text(fold(value)),
                 Bind::from(as_number(value)),
-            ]);
-        }
+            ]
+        }));
         sql.push(
             " ON CONFLICT (record_id, field) DO UPDATE SET value = excluded.value, \
              value_key = excluded.value_key, value_number = excluded.value_number",
