@@ -55,15 +55,18 @@ async fn write_batches(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcomes: Vec<AttemptOutcome> = batch.iter().map(|p| p.outcome.clone()).collect();
+        let (outcomes, waiting): (Vec<AttemptOutcome>, Vec<_>) = batch
+            .drain(..)
+            .map(|pending| (pending.outcome, pending.done))
+            .unzip();
         let result = store.record_outcomes(&owner, &outcomes, clock.now()).await;
-        for pending in batch.drain(..) {
+        for (outcome, done) in outcomes.iter().zip(waiting) {
             let answer = match &result {
-                Ok(applied) => Ok(applied.contains(&pending.outcome.recipient_id)),
+                Ok(applied) => Ok(applied.contains(&outcome.recipient_id)),
                 Err(err) => Err(err.to_string()),
             };
             // The delivery may have given up waiting (shutdown); its lease covers it.
-            let _ = pending.done.send(answer);
+            let _ = done.send(answer);
         }
     }
 }
