@@ -38,7 +38,7 @@ fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
 #[async_trait::async_trait]
 impl AccountStore for SqlStore {
     async fn create_account(&self, name: &str, now: OffsetDateTime) -> Result<Account, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING mid, name, created_at",
         )

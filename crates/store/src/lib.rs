@@ -44,11 +44,11 @@ pub use crm::{
 };
 pub use delivery::{
     ActiveInstance, AsyncBounce, AttemptOutcome, BounceRecorded, BounceStore, BouncedMessage,
-    BucketGrant, CapturedMessage, ClaimedRecipient, DkimKeyRecord, DkimKeyStore, EngagementCounts,
-    EngagementStore, EngineStore, Event, EventStore, LimitStore, LinkClicks, NewCapturedMessage,
-    NewEvent, NewRecipient, NewWebhook, OutboxStore, Rate, Recipient, RecipientCounts,
-    RecipientResults, RecipientStore, Suppression, SuppressionStore, Unsubscribed, Webhook,
-    WebhookEvent, WebhookStore,
+    BucketGrant, CapturedMessage, ClaimedRecipient, DeliveryTurn, DkimKeyRecord, DkimKeyStore,
+    EngagementCounts, EngagementStore, EngineStore, Event, EventStore, LimitStore, LinkClicks,
+    NewCapturedMessage, NewEvent, NewRecipient, NewWebhook, OutboxStore, Rate, Recipient,
+    RecipientCounts, RecipientResults, RecipientStore, Suppression, SuppressionStore, Unsubscribed,
+    Webhook, WebhookEvent, WebhookStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};

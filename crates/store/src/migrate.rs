@@ -110,6 +110,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0015_pending_index"),
         postgres: sql_file!("postgres", "0015_pending_index"),
     },
+    Migration {
+        version: 16,
+        name: "drop_due_index",
+        sqlite: sql_file!("sqlite", "0016_drop_due_index"),
+        postgres: sql_file!("postgres", "0016_drop_due_index"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -126,7 +126,7 @@ impl PackageStore for SqlStore {
         client_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let revoked = sqlx::query(
             "UPDATE packages SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL",
         )

@@ -10,6 +10,8 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
+use crate::Backend;
+
 /// Values per statement in IN lists: well under the parameter limits of both backends.
 pub(crate) const CHUNK: usize = 250;
 
@@ -142,6 +144,47 @@ impl Sql {
             };
         }
         query
+    }
+}
+
+/// The type of one column of rows passed as JSON (see [`Sql::bind_json_rows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonColumn {
+    Int(&'static str),
+    Text(&'static str),
+}
+
+impl Sql {
+    /// Appends `SELECT … FROM` a JSON array of rows bound as one parameter: column `i` of
+    /// the select is element `i` of each row, named and typed by `columns[i]`. However
+    /// many rows there are, this is one bind and one statement text, so the statement is
+    /// prepared once per connection and binding costs nothing per row (a `VALUES` list
+    /// of many rows is a new statement for every row count, and binds in quadratic time
+    /// on SQLite).
+    pub(crate) fn bind_json_rows(
+        &mut self,
+        backend: Backend,
+        columns: &[JsonColumn],
+        rows: Vec<serde_json::Value>,
+    ) -> &mut Self {
+        let select = columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| match column {
+                JsonColumn::Int(name) => format!("CAST(value ->> {index} AS BIGINT) AS {name}"),
+                JsonColumn::Text(name) => format!("value ->> {index} AS {name}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.push("SELECT ").push(&select);
+        let rows = serde_json::Value::Array(rows).to_string();
+        match backend {
+            Backend::Sqlite => self.push(" FROM json_each(").bind(rows).push(")"),
+            Backend::Postgres => self
+                .push(" FROM json_array_elements(CAST(")
+                .bind(rows)
+                .push(" AS json))"),
+        }
     }
 }
 

@@ -261,7 +261,7 @@ impl AssetStore for SqlStore {
     }
 
     async fn delete_asset(&self, mid: Mid, id: i64) -> Result<bool, AssetDeleteError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let users = sends_using(&mut tx, mid, SendReference::Email, id).await?;
         if !users.is_empty() {
             return Err(AssetDeleteError::InUse { id, users });

@@ -192,7 +192,7 @@ impl DeliveryProfileStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError> {
         let (object_id, key) = new_keys(&fields.meta);
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO delivery_profiles (mid, object_id, customer_key, name, description,
                  header_html, footer_html, footer_text, street, city, state, postal_code,
@@ -236,7 +236,7 @@ impl DeliveryProfileStore for SqlStore {
         fields: DeliveryProfileFields,
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         sqlx::query(
@@ -278,7 +278,7 @@ impl DeliveryProfileStore for SqlStore {
         mid: Mid,
         id: i64,
     ) -> Result<DeliveryProfile, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         let users = classifications_using(&mut tx, mid, "delivery_profile_id", id).await?;

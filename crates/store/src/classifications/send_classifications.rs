@@ -178,7 +178,7 @@ impl SendClassificationStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError> {
         let (object_id, key) = new_keys(&fields.meta);
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let sender = profile_id(&mut tx, mid, Kind::SenderProfile, &fields.sender_profile).await?;
         let delivery = profile_id(
             &mut tx,
@@ -219,7 +219,7 @@ impl SendClassificationStore for SqlStore {
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         if current.meta.is_default && fields.classification_type != current.classification_type {
@@ -265,7 +265,7 @@ impl SendClassificationStore for SqlStore {
         mid: Mid,
         id: i64,
     ) -> Result<SendClassification, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         let users = sends_using(&mut tx, mid, SendReference::SendClassification, id).await?;

@@ -150,7 +150,7 @@ impl SenderProfileStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError> {
         let (object_id, key) = new_keys(&fields.meta);
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO sender_profiles (mid, object_id, customer_key, name, description,
                  from_name, from_address, reply_to_address, reply_to_display_name, is_default,
@@ -183,7 +183,7 @@ impl SenderProfileStore for SqlStore {
         fields: SenderProfileFields,
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
         sqlx::query(
@@ -215,7 +215,7 @@ impl SenderProfileStore for SqlStore {
         mid: Mid,
         id: i64,
     ) -> Result<SenderProfile, ClassificationError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         check_deletable(KIND, &current.meta)?;
         let users = classifications_using(&mut tx, mid, "sender_profile_id", id).await?;

@@ -114,7 +114,7 @@ impl CrmCampaignStore for SqlStore {
         description: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Campaign, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let id = mint(&mut tx, CAMPAIGN_PREFIX, 1)
             .await?
             .pop()
@@ -220,7 +220,7 @@ impl CrmCampaignStore for SqlStore {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         lock_account(&mut tx, self.backend, mid).await?;
         if !exists(&mut tx, mid, id).await? {
             return Err(CrmWriteError::NotFound);
@@ -279,7 +279,7 @@ impl CrmCampaignStore for SqlStore {
             .into_iter()
             .map(SalesforceId::to_string)
             .collect();
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         if !exists(&mut tx, mid, id).await? {
             return Err(CrmWriteError::NotFound);
         }

@@ -263,7 +263,7 @@ impl CrmRecordStore for SqlStore {
         id: SalesforceId,
     ) -> Result<bool, StoreError> {
         // Under the account lock, so that a campaign never gains a member being deleted.
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         lock_account(&mut tx, self.backend, mid).await?;
         let deleted =
             sqlx::query("DELETE FROM crm_records WHERE mid = $1 AND object = $2 AND id = $3")

@@ -149,7 +149,7 @@ impl CrmReportStore for SqlStore {
         definition: ReportDefinition,
         now: OffsetDateTime,
     ) -> Result<Report, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let id = mint(&mut tx, REPORT_PREFIX, 1)
             .await?
             .pop()
@@ -211,7 +211,7 @@ impl CrmReportStore for SqlStore {
         definition: ReportDefinition,
         now: OffsetDateTime,
     ) -> Result<Option<Report>, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let updated = sqlx::query(
             "UPDATE crm_reports SET name = $1, object = $2, logic = $3, modified_at = $4
              WHERE mid = $5 AND id = $6",

@@ -131,7 +131,7 @@ pub(crate) async fn write_rows(
     rows: Vec<(RowTarget, RecordChanges)>,
     now: OffsetDateTime,
 ) -> Result<Vec<RowOutcome>, StoreError> {
-    let mut tx = store.pool.begin_with(store.begin_write()).await?;
+    let mut tx = store.write_tx().await?;
     lock_account(&mut tx, store.backend, mid).await?;
     let existing = Existing::load(&mut tx, mid, object, &rows).await?;
     let mut plans = plan_rows(&rows, &existing);

@@ -100,7 +100,7 @@ impl BounceStore for SqlStore {
         bounce: &AsyncBounce,
         now: OffsetDateTime,
     ) -> Result<BounceRecorded, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         // Lock the message's row first, so that two notifications for it are recorded
         // one after the other (the second then sees the first).
         sqlx::query("UPDATE recipients SET attempts = attempts WHERE id = $1")

@@ -9,11 +9,13 @@ use time::{Duration, OffsetDateTime};
 use super::engine::ClaimedRecipient;
 use super::recipients::{RECIPIENT_COLUMNS, recipient};
 use crate::timestamp::to_millis;
-use crate::{SqlStore, StoreError};
+use crate::{Backend, StoreError};
 
-/// Claims up to `limit` due recipients, oldest instance first.
+/// Claims up to `limit` due recipients, oldest instance first, inside the caller's write
+/// transaction.
 pub(super) async fn claim_recipients(
-    store: &SqlStore,
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     owner: &str,
     now: OffsetDateTime,
     lease: Duration,
@@ -23,7 +25,7 @@ pub(super) async fn claim_recipients(
         "SELECT id FROM send_instances WHERE status = 'Sending' AND phase = 'delivering'
          ORDER BY id",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(&mut *tx)
     .await?
     .iter()
     .map(|row| row.try_get("id"))
@@ -34,14 +36,16 @@ pub(super) async fn claim_recipients(
         if wanted <= 0 {
             break;
         }
-        claimed.extend(claim_from(store, instance_id, owner, now, lease, wanted).await?);
+        let picked = claim_from(tx, backend, instance_id, owner, now, lease, wanted).await?;
+        claimed.extend(picked);
     }
     Ok(claimed)
 }
 
 /// Claims up to `limit` due recipients of one instance, if it is still delivering.
 async fn claim_from(
-    store: &SqlStore,
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     instance_id: i64,
     owner: &str,
     now: OffsetDateTime,
@@ -64,7 +68,7 @@ async fn claim_from(
            AND EXISTS (SELECT 1 FROM send_instances
                        WHERE id = $5 AND status = 'Sending' AND phase = 'delivering')
          RETURNING {RECIPIENT_COLUMNS}, mid, recorded_attempts",
-        skip = store.skip_locked()
+        skip = backend.skip_locked()
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(owner)
@@ -72,7 +76,7 @@ async fn claim_from(
         .bind(to_millis(now))
         .bind(limit)
         .bind(instance_id)
-        .fetch_all(&store.pool)
+        .fetch_all(&mut *tx)
         .await?;
     let mut claimed = rows
         .iter()

@@ -137,6 +137,7 @@ impl EngagementStore for SqlStore {
         detail: Option<serde_json::Value>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let written = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
              SELECT mid, instance_id, id, $4, $5, $6 FROM recipients WHERE {ONE_RECIPIENT}"
@@ -160,7 +161,7 @@ impl EngagementStore for SqlStore {
         recipient_id: i64,
         now: OffsetDateTime,
     ) -> Result<Option<Unsubscribed>, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT record_id FROM recipients WHERE {ONE_RECIPIENT}"
         )))
@@ -256,11 +257,17 @@ impl EngagementStore for SqlStore {
         instance_id: i64,
     ) -> Result<EngagementCounts, StoreError> {
         let rows = sqlx::query(
-            // A notification's temporary failure ("kind":"soft") is counted apart.
+            // A notification's temporary failure ("kind":"soft") is counted apart. Read
+            // through the index of (instance, kind) (`+mid` keeps SQLite off the index of
+            // mid): a status poll of a large send must not count its `sent` events, nor
+            // the account's other events.
             "SELECT kind || CASE WHEN kind = 'bounced' AND detail LIKE '%\"kind\":\"soft\"%'
                               THEN '/soft' ELSE '' END AS kind_key,
                     COUNT(*) AS n, COUNT(DISTINCT recipient_id) AS distinct_n
-             FROM events WHERE mid = $1 AND instance_id = $2 GROUP BY kind_key",
+             FROM events
+             WHERE instance_id = $2 AND kind IN ('opened', 'clicked', 'unsubscribed', 'bounced')
+               AND +mid = $1
+             GROUP BY kind_key",
         )
         .bind(mid.get())
         .bind(instance_id)
@@ -282,9 +289,14 @@ impl EngagementStore for SqlStore {
                 Some(EventKind::Sent) | None => {}
             }
         }
+        // The recipients a relay accepted or refused: a hard bounce notification turns a
+        // sent recipient bounced, so each counts once. Read through the index of
+        // (instance, status), not by counting the instance's `sent` events, which a
+        // client polling a large send's status would pay for on every call.
         counts.attempted = sqlx::query(
-            "SELECT COUNT(DISTINCT recipient_id) AS n FROM events
-             WHERE mid = $1 AND instance_id = $2 AND kind IN ('sent', 'bounced')",
+            "SELECT COUNT(*) AS n FROM recipients
+             WHERE instance_id = $2 AND status IN ('sent', 'bounced')
+               AND EXISTS (SELECT 1 FROM send_instances WHERE id = $2 AND mid = $1)",
         )
         .bind(mid.get())
         .bind(instance_id)

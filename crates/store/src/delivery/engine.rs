@@ -42,6 +42,15 @@ pub struct AttemptOutcome {
     pub next_attempt_at: Option<OffsetDateTime>,
 }
 
+/// What one [`EngineStore::record_and_claim`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryTurn {
+    /// The recipients whose outcomes were applied.
+    pub applied: HashSet<i64>,
+    /// The recipients claimed for their next attempt.
+    pub claimed: Vec<ClaimedRecipient>,
+}
+
 /// An instance in a status the engine works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveInstance {
@@ -87,6 +96,24 @@ pub trait EngineStore {
         message: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Records attempts' outcomes, then claims up to `limit` recipients that are due (of
+    /// instances that are delivering), in one write transaction: a busy node's delivery
+    /// writes commit once per batch of messages, and never contend with each other.
+    ///
+    /// An outcome whose lease was lost is not applied (nothing written); `applied` lists
+    /// the recipients whose outcomes were. Each applied `Sent` or `Bounced` outcome
+    /// appends its event to the log, and a `Bounced` one puts the address on the
+    /// account's suppression list as a hard bounce (with the reply as detail), in the same
+    /// transaction: an instance never shows a bounce whose suppression is still to come,
+    /// or lost to a crash.
+    async fn record_and_claim(
+        &self,
+        owner: &str,
+        outcomes: &[AttemptOutcome],
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<DeliveryTurn, StoreError>;
     /// Claims up to `limit` recipients that are due, of instances that are delivering.
     async fn claim_recipients(
         &self,
@@ -94,19 +121,23 @@ pub trait EngineStore {
         now: OffsetDateTime,
         lease: Duration,
         limit: i64,
-    ) -> Result<Vec<ClaimedRecipient>, StoreError>;
-    /// Records attempts' outcomes in one transaction; returns the ids of the recipients
-    /// they applied to: an outcome whose lease was lost is not applied (nothing written).
-    /// Each applied `Sent` or `Bounced` outcome appends its event to the log, and a
-    /// `Bounced` one puts the address on the account's suppression list as a hard bounce
-    /// (with the reply as detail), in the same transaction: an instance never shows a
-    /// bounce whose suppression is still to come, or lost to a crash.
+    ) -> Result<Vec<ClaimedRecipient>, StoreError> {
+        let turn = self.record_and_claim(owner, &[], now, lease, limit).await?;
+        Ok(turn.claimed)
+    }
+    /// Records attempts' outcomes (see [`EngineStore::record_and_claim`]); returns the ids
+    /// of the recipients they applied to.
     async fn record_outcomes(
         &self,
         owner: &str,
         outcomes: &[AttemptOutcome],
         now: OffsetDateTime,
-    ) -> Result<HashSet<i64>, StoreError>;
+    ) -> Result<HashSet<i64>, StoreError> {
+        let turn = self
+            .record_and_claim(owner, outcomes, now, Duration::ZERO, 0)
+            .await?;
+        Ok(turn.applied)
+    }
     /// Records one attempt's outcome; false (and nothing written) if the lease was lost.
     async fn record_outcome(
         &self,
@@ -147,11 +178,11 @@ pub trait EngineStore {
 const DUE: &str = "(status = 'Scheduled' AND scheduled_at <= $1)
      OR (status = 'Sending' AND phase = 'resolving' AND lease_until < $1)";
 
-impl SqlStore {
+impl Backend {
     /// `FOR UPDATE SKIP LOCKED` where the backend has it (PostgreSQL); SQLite has a
     /// single writer, so its statements never race.
-    pub(super) fn skip_locked(&self) -> &'static str {
-        match self.backend {
+    pub(super) fn skip_locked(self) -> &'static str {
+        match self {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         }
@@ -166,6 +197,17 @@ impl EngineStore for SqlStore {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Option<SendInstance>, StoreError> {
+        // Most polls find nothing due: a read says so without taking the write lock
+        // (SQLite's single writer is the delivery writer's).
+        let due = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT 1 AS due FROM send_instances WHERE {DUE} LIMIT 1"
+        )))
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let sql = format!(
             "UPDATE send_instances SET status = 'Sending', phase = 'resolving',
                  started_at = COALESCE(started_at, $1), job_id = COALESCE(job_id, id),
@@ -174,8 +216,9 @@ impl EngineStore for SqlStore {
                          ORDER BY scheduled_at, id LIMIT 1 {skip})
                AND ({DUE})
              RETURNING {INSTANCE_COLUMNS}",
-            skip = self.skip_locked()
+            skip = self.backend.skip_locked()
         );
+        let _turn = self.write_turn().await;
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(now))
             .bind(owner)
@@ -191,6 +234,7 @@ impl EngineStore for SqlStore {
         owner: &str,
         until: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE send_instances SET lease_until = $1 WHERE id = $2 AND lease_owner = $3",
         )
@@ -211,6 +255,7 @@ impl EngineStore for SqlStore {
         union_duplicates: i64,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE send_instances SET phase = 'delivering', lease_owner = NULL,
                  lease_until = NULL, targeted = $1, union_duplicates = $2, modified_at = $3
@@ -233,7 +278,7 @@ impl EngineStore for SqlStore {
         message: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let updated = sqlx::query(
             "UPDATE send_instances SET status = 'Error', message = $1, completed_at = $2,
                  modified_at = $2, lease_owner = NULL, lease_until = NULL
@@ -257,23 +302,24 @@ impl EngineStore for SqlStore {
         Ok(updated == 1)
     }
 
-    async fn claim_recipients(
-        &self,
-        owner: &str,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: i64,
-    ) -> Result<Vec<ClaimedRecipient>, StoreError> {
-        super::claims::claim_recipients(self, owner, now, lease, limit).await
-    }
-
-    async fn record_outcomes(
+    async fn record_and_claim(
         &self,
         owner: &str,
         outcomes: &[AttemptOutcome],
         now: OffsetDateTime,
-    ) -> Result<HashSet<i64>, StoreError> {
-        super::outcomes::record_outcomes(self, owner, outcomes, now).await
+        lease: Duration,
+        limit: i64,
+    ) -> Result<DeliveryTurn, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let applied =
+            super::outcomes::record_outcomes(&mut tx, self.backend, owner, outcomes, now).await?;
+        let claimed = if limit > 0 {
+            super::claims::claim_recipients(&mut tx, self.backend, owner, now, lease, limit).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        Ok(DeliveryTurn { applied, claimed })
     }
 
     async fn release_recipient(
@@ -282,6 +328,7 @@ impl EngineStore for SqlStore {
         recipient_id: i64,
         attempt: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE recipients SET lease_owner = NULL, lease_until = NULL,
                  attempts = attempts - 1
@@ -297,7 +344,12 @@ impl EngineStore for SqlStore {
 
     async fn pending_recipients(&self) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM recipients WHERE status IN ('queued', 'deferred')",
+            // Only a live instance has recipients waiting: read per instance, through the
+            // index of (instance, status), not across every recipient ever sent.
+            "SELECT COUNT(*) AS n FROM recipients
+             WHERE instance_id IN (SELECT id FROM send_instances
+                                   WHERE status IN ('Sending', 'Paused', 'Cancel Pending'))
+               AND status IN ('queued', 'deferred')",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -330,7 +382,7 @@ impl EngineStore for SqlStore {
         id: i64,
         now: OffsetDateTime,
     ) -> Result<Option<InstanceStatus>, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let Some(row) = sqlx::query(
             "SELECT status, phase, lease_until, union_duplicates FROM send_instances WHERE id = $1",
         )

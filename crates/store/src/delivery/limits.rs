@@ -102,6 +102,7 @@ impl LimitStore for SqlStore {
              WHERE name = $5 AND {available} >= 1000
              RETURNING granted"
         );
+        let turn = self.write_turn().await;
         let row = sqlx::query(sqlx::AssertSqlSafe(update))
             .bind(to_millis(now))
             .bind(per_second)
@@ -138,6 +139,7 @@ impl LimitStore for SqlStore {
             .bind(to_millis(now))
             .execute(&self.pool)
             .await?;
+            drop(turn);
             return Box::pin(self.take_tokens(name, rate, want, now)).await;
         };
         // Wait until the tokens asked for are there (rounded up: waking before would
@@ -161,6 +163,7 @@ impl LimitStore for SqlStore {
     ) -> Result<Option<i64>, StoreError> {
         // The lowest slot number nobody holds; if another node takes it at the same
         // moment, the conflict clause refuses this claim and the caller asks again.
+        let _turn = self.write_turn().await;
         let row = sqlx::query(
             "WITH RECURSIVE numbers (slot) AS (
                  SELECT CAST(0 AS BIGINT) UNION ALL
@@ -190,6 +193,7 @@ impl LimitStore for SqlStore {
         name: &str,
         slots: &[i64],
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         for chunk in slots.chunks(CHUNK) {
             let mut sql = Sql::new("DELETE FROM limit_slots WHERE owner = ");
             sql.bind(owner)
@@ -203,6 +207,7 @@ impl LimitStore for SqlStore {
     }
 
     async fn release_all_slots(&self, owner: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM limit_slots WHERE owner = $1")
             .bind(owner)
             .execute(&self.pool)
@@ -211,6 +216,7 @@ impl LimitStore for SqlStore {
     }
 
     async fn renew_slots(&self, owner: &str, until: OffsetDateTime) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let renewed = sqlx::query("UPDATE limit_slots SET lease_until = $1 WHERE owner = $2")
             .bind(to_millis(until))
             .bind(owner)
@@ -227,6 +233,7 @@ impl LimitStore for SqlStore {
         attempt: i64,
         until: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE recipients SET lease_until = $1
              WHERE id = $2 AND lease_owner = $3 AND attempts = $4

@@ -75,6 +75,7 @@ impl OutboxStore for SqlStore {
         message: NewCapturedMessage,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO captured_messages
                (mid, instance_id, recipient_id, envelope_from, rcpt_to, subject, raw, created_at)

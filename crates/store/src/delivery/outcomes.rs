@@ -11,62 +11,75 @@ use time::OffsetDateTime;
 
 use super::engine::AttemptOutcome;
 use super::suppressions::KEEP_OR_HARDEN;
-use crate::sql::{Bind, Sql, insert_rows};
+use crate::sql::{JsonColumn, Sql};
 use crate::timestamp::to_millis;
-use crate::{SqlStore, StoreError};
+use crate::{Backend, StoreError};
 
-/// Applies the outcomes whose lease is still `owner`'s, in one transaction; returns the
-/// ids of the recipients it applied to. Each applied `Sent` or `Bounced` outcome appends
-/// its event, and a `Bounced` one suppresses the address as a hard bounce, in the same
-/// transaction.
+/// Applies the outcomes whose lease is still `owner`'s, in the caller's write transaction;
+/// returns the ids of the recipients it applied to. Each applied `Sent` or `Bounced` outcome
+/// appends its event, and a `Bounced` one suppresses the address as a hard bounce, in the
+/// same transaction.
 pub(super) async fn record_outcomes(
-    store: &SqlStore,
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     owner: &str,
     outcomes: &[AttemptOutcome],
     now: OffsetDateTime,
 ) -> Result<HashSet<i64>, StoreError> {
-    let mut tx = store.pool.begin_with(store.begin_write()).await?;
-    let mut applied = HashSet::with_capacity(outcomes.len());
-    for chunk in outcomes.chunks(insert_rows(6)) {
-        let mut sql = Sql::new(
-            "WITH v (id, attempt, status, reply, next_attempt_at, completed_at) AS (VALUES ",
-        );
-        sql.bind_rows(chunk.iter().map(|outcome| {
+    if outcomes.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = outcomes
+        .iter()
+        .map(|outcome| {
             let finished = !outcome.status.is_pending();
-            [
-                Bind::Int(outcome.recipient_id),
-                Bind::Int(outcome.attempt),
-                Bind::from(outcome.status.as_str()),
-                Bind::OptionalText(outcome.reply.clone()),
-                Bind::Int(outcome.next_attempt_at.map(to_millis).unwrap_or(0)),
-                Bind::OptionalInt(finished.then(|| to_millis(now))),
-            ]
-        }));
-        sql.push(
-            ") UPDATE recipients SET status = v.status, last_reply = v.reply,
-                 next_attempt_at = v.next_attempt_at, completed_at = v.completed_at,
-                 lease_owner = NULL, lease_until = NULL, recorded_attempts = attempts
-             FROM v
-             WHERE recipients.id = v.id AND recipients.attempts = v.attempt
-               AND recipients.lease_owner = ",
-        )
-        .bind(owner)
-        .push(" RETURNING recipients.id AS id");
-        for row in sql.query().fetch_all(&mut *tx).await? {
-            applied.insert(row.try_get::<i64, _>("id")?);
-        }
+            serde_json::json!([
+                outcome.recipient_id,
+                outcome.attempt,
+                outcome.status.as_str(),
+                outcome.reply,
+                outcome.next_attempt_at.map(to_millis).unwrap_or(0),
+                finished.then(|| to_millis(now)),
+            ])
+        })
+        .collect();
+    let mut sql = Sql::new("WITH v AS (");
+    sql.bind_json_rows(
+        backend,
+        &[
+            JsonColumn::Int("id"),
+            JsonColumn::Int("attempt"),
+            JsonColumn::Text("status"),
+            JsonColumn::Text("reply"),
+            JsonColumn::Int("next_attempt_at"),
+            JsonColumn::Int("completed_at"),
+        ],
+        rows,
+    )
+    .push(
+        ") UPDATE recipients SET status = v.status, last_reply = v.reply,
+             next_attempt_at = v.next_attempt_at, completed_at = v.completed_at,
+             lease_owner = NULL, lease_until = NULL, recorded_attempts = attempts
+         FROM v
+         WHERE recipients.id = v.id AND recipients.attempts = v.attempt
+           AND recipients.lease_owner = ",
+    )
+    .bind(owner)
+    .push(" RETURNING recipients.id AS id");
+    let mut applied = HashSet::with_capacity(outcomes.len());
+    for row in sql.query().fetch_all(&mut *tx).await? {
+        applied.insert(row.try_get::<i64, _>("id")?);
     }
     let recorded: Vec<&AttemptOutcome> = outcomes
         .iter()
         .filter(|outcome| applied.contains(&outcome.recipient_id))
         .collect();
-    append_events(&mut tx, &recorded, now).await?;
+    append_events(tx, backend, &recorded, now).await?;
     for outcome in recorded {
         if outcome.status == RecipientStatus::Bounced {
-            suppress_bounced(&mut tx, outcome, now).await?;
+            suppress_bounced(tx, outcome, now).await?;
         }
     }
-    tx.commit().await?;
     Ok(applied)
 }
 
@@ -81,16 +94,14 @@ fn event_of(status: RecipientStatus) -> Option<EventKind> {
 
 async fn append_events(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     outcomes: &[&AttemptOutcome],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    let events: Vec<(&AttemptOutcome, EventKind)> = outcomes
+    let rows: Vec<serde_json::Value> = outcomes
         .iter()
-        .filter_map(|outcome| event_of(outcome.status).map(|kind| (*outcome, kind)))
-        .collect();
-    for chunk in events.chunks(insert_rows(3)) {
-        let mut sql = Sql::new("WITH v (id, kind, detail) AS (VALUES ");
-        sql.bind_rows(chunk.iter().map(|(outcome, kind)| {
+        .filter_map(|outcome| {
+            let kind = event_of(outcome.status)?;
             // A relay's 5xx is a hard bounce, told apart from a notification's by source.
             let detail = outcome.reply.as_ref().map(|reply| match kind {
                 EventKind::Bounced => {
@@ -99,20 +110,33 @@ async fn append_events(
                 _ => serde_json::json!({ "reply": reply }),
             });
             let detail = detail.map(|detail| detail.to_string());
-            [
-                Bind::Int(outcome.recipient_id),
-                Bind::from(kind.as_str()),
-                Bind::OptionalText(detail),
-            ]
-        }));
-        sql.push(
-            ") INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
-             SELECT r.mid, r.instance_id, r.id, v.kind, v.detail, ",
-        )
-        .bind(to_millis(now))
-        .push(" FROM v JOIN recipients r ON r.id = v.id ORDER BY r.id");
-        sql.query().execute(&mut *tx).await?;
+            Some(serde_json::json!([
+                outcome.recipient_id,
+                kind.as_str(),
+                detail
+            ]))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
     }
+    let mut sql = Sql::new("WITH v AS (");
+    sql.bind_json_rows(
+        backend,
+        &[
+            JsonColumn::Int("id"),
+            JsonColumn::Text("kind"),
+            JsonColumn::Text("detail"),
+        ],
+        rows,
+    )
+    .push(
+        ") INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
+         SELECT r.mid, r.instance_id, r.id, v.kind, v.detail, ",
+    )
+    .bind(to_millis(now))
+    .push(" FROM v JOIN recipients r ON r.id = v.id ORDER BY r.id");
+    sql.query().execute(&mut *tx).await?;
     Ok(())
 }
 

@@ -163,7 +163,7 @@ pub(crate) async fn recipient_counts_on(
 #[async_trait::async_trait]
 impl RecipientStore for SqlStore {
     async fn insert_recipients(&self, batch: &[NewRecipient]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let mut written = 0;
         for chunk in batch.chunks(insert_rows(9)) {
             let values: Vec<String> = (0..chunk.len())
@@ -225,6 +225,7 @@ impl RecipientStore for SqlStore {
         mid: Mid,
         commercial: bool,
     ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE recipients SET status = 'suppressed', last_reply = (
                  SELECT 'suppressed: ' || s.reason FROM suppressions s
@@ -243,6 +244,7 @@ impl RecipientStore for SqlStore {
     }
 
     async fn mark_duplicate_addresses(&self, instance_id: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE recipients SET status = 'duplicate'
              WHERE instance_id = $1 AND status = 'queued' AND id NOT IN (
@@ -298,6 +300,7 @@ impl RecipientStore for SqlStore {
         instance_id: i64,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE recipients SET status = 'canceled', completed_at = $2
              WHERE instance_id = $1 AND status IN ('queued', 'deferred')

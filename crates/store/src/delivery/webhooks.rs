@@ -210,8 +210,21 @@ impl WebhookStore for SqlStore {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<Webhook>, StoreError> {
+        // Most polls find nothing due: a read says so without taking the write lock
+        // (SQLite's single writer is the delivery writer's).
+        let due = sqlx::query(
+            "SELECT 1 AS due FROM webhooks
+             WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) LIMIT 1",
+        )
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         // The outer condition repeats the inner one: of two nodes racing for the same
         // subscription, the second finds it leased and updates nothing.
+        let _turn = self.write_turn().await;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE webhooks SET lease_owner = $1, lease_until = $2
              WHERE id IN (
@@ -284,6 +297,7 @@ impl WebhookStore for SqlStore {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE webhooks SET
                  done_through = CASE WHEN done_through < $1 THEN $1 ELSE done_through END,
@@ -309,6 +323,7 @@ impl WebhookStore for SqlStore {
         error: &str,
         next_attempt_at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let updated = sqlx::query(
             "UPDATE webhooks SET failures = failures + 1, last_error = $1,
                  next_attempt_at = $2, lease_owner = NULL, lease_until = NULL
@@ -325,6 +340,7 @@ impl WebhookStore for SqlStore {
     }
 
     async fn release_webhook(&self, id: i64, owner: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL
              WHERE id = $1 AND lease_owner = $2",

@@ -130,7 +130,7 @@ impl SendDefinitionStore for SqlStore {
         new: NewSendDefinition,
         schedule: Schedule,
     ) -> Result<(SendDefinition, SendInstance), StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         let created = insert_definition(&mut tx, &new).await?;
         let instance = insert_instance(&mut tx, new.mid, created.id, schedule, new.created_at)
             .await?
@@ -197,7 +197,7 @@ impl SendDefinitionStore for SqlStore {
     }
 
     async fn delete_send_definition(&self, mid: Mid, id: i64) -> Result<(), DeleteDefinitionError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         if !lock_definition(&mut tx, mid, id).await? {
             return Err(DeleteDefinitionError::NotFound);
         }

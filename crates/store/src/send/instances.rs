@@ -104,7 +104,7 @@ impl SendInstanceStore for SqlStore {
         schedule: Schedule,
         now: OffsetDateTime,
     ) -> Result<Option<SendInstance>, StoreError> {
-        let mut tx = self.pool.begin_with(self.begin_write()).await?;
+        let mut tx = self.write_tx().await?;
         if !lock_definition(&mut tx, mid, definition_id).await? {
             return Ok(None);
         }
