@@ -8,6 +8,8 @@ to it). Prints one JSON line:
    "deliver_rate", "total_rate", "peak_rss_mb", "rss_by_quarter_mb"}
 deliver_rate = messages / (last outcome - first attempt), from the recipients' timestamps;
 total_rate includes audience resolution (schedule call to Complete).
+HERALD_BENCH_LOG sets the server's HERALD_LOG (default warn); e.g.
+"warn,sqlx::query=debug" logs every statement with its time, to stderr.
 """
 
 import argparse
@@ -126,7 +128,7 @@ def run(args):
         HERALD_DATABASE_URL=database_url,
         HERALD_SMTP_RELAY=args.relay,
         HERALD_RELAY_CONNECTIONS=str(args.connections),
-        HERALD_LOG="warn",
+        HERALD_LOG=os.environ.get("HERALD_BENCH_LOG", "warn"),
     )
     if args.dkim != "none":
         herald(args.herald, env, "dkim", "generate", "--domain", FROM_DOMAIN,

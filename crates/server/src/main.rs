@@ -1,10 +1,24 @@
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = herald::cli::Cli::parse();
     let failure = cli.failure_code();
-    match herald::cli::run(cli).await {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Look for I/O readiness every few tasks rather than every 61: a busy node has
+        // dozens of rendering tasks queued, and an SMTP reply that waits behind them all
+        // holds its connection idle (measured in BENCHMARKS.md).
+        .event_interval(EVENT_INTERVAL)
+        .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return failure;
+        }
+    };
+    match runtime.block_on(herald::cli::run(cli)) {
         Ok(status) => status,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -12,3 +26,6 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+const EVENT_INTERVAL: u32 = 7;
+const GLOBAL_QUEUE_INTERVAL: u32 = 4;

@@ -13,54 +13,43 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use super::plan::PlanError;
 use super::render::{Rendered, render};
 use super::transport::Transport;
+use super::writer::Claimed;
 use super::{Engine, Plan};
 
 impl Engine {
+    /// Delivers what the writer claims, each in its own task, until shutdown; then hands
+    /// back whatever was claimed but not started.
     pub(super) async fn dispatch_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            let free = self.in_flight.available_permits();
-            if free < self.claim_batch() {
-                // Wait until enough messages in flight finish to claim a batch: one claim
-                // per few messages rather than one per message.
-                let permits = tokio::select! {
-                    permits = self.in_flight.acquire_many(self.claim_batch() as u32) => permits,
-                    _ = shutdown.changed() => return,
-                };
-                drop(permits);
-                continue;
-            }
-            let now = self.state.clock.now();
-            let claimed = self
-                .state
-                .store
-                .claim_recipients(&self.node, now, self.lease, free as i64)
-                .await;
-            match claimed {
-                Ok(claimed) if !claimed.is_empty() => {
-                    for recipient in claimed {
-                        let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
-                            return;
-                        };
+        let Some(mut claimed) = self.claimed.lock().expect("claims lock poisoned").take() else {
+            return;
+        };
+        while !*shutdown.borrow() {
+            tokio::select! {
+                next = claimed.recv() => match next {
+                    Some(Claimed { recipient, slot }) => {
                         let engine = self.clone();
-                        tokio::spawn(async move { engine.deliver(recipient, permit).await });
+                        tokio::spawn(async move { engine.deliver(recipient, slot).await });
                     }
-                    continue;
+                    None => return,
+                },
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
                 }
-                Ok(_) => {}
-                Err(err) => tracing::error!(error = %err, "could not claim recipients"),
-            }
-            if Self::idle(&mut shutdown).await {
-                return;
             }
         }
-    }
-
-    /// The fewest free slots worth a claim: a quarter of the workers.
-    fn claim_batch(&self) -> usize {
-        (self.workers / 4).max(1)
+        claimed.close();
+        while let Ok(Claimed { recipient, .. }) = claimed.try_recv() {
+            let released = self
+                .state
+                .store
+                .release_recipient(&self.node, recipient.recipient.id, recipient.attempt)
+                .await;
+            if let Err(err) = released {
+                tracing::warn!(recipient = recipient.recipient.id, error = %err, "could not hand back a claimed recipient; its lease will expire");
+            }
+        }
     }
 
     /// Whether the instance may hand messages to a relay now.
@@ -83,18 +72,24 @@ impl Engine {
         }
     }
 
-    async fn deliver(self: Arc<Self>, claimed: ClaimedRecipient, _permit: OwnedSemaphorePermit) {
+    async fn deliver(self: Arc<Self>, claimed: ClaimedRecipient, slot: OwnedSemaphorePermit) {
         let recipient_id = claimed.recipient.id;
         let instance_id = claimed.recipient.instance_id;
         self.state.metrics.in_flight.inc();
-        let result = self.try_deliver(&claimed).await;
+        let result = self.try_deliver(&claimed, slot).await;
         self.state.metrics.in_flight.dec();
         if let Err(err) = result {
             tracing::error!(instance = instance_id, recipient = recipient_id, error = %format!("{err:#}"), "delivery attempt failed; its lease will expire");
         }
     }
 
-    async fn try_deliver(&self, claimed: &ClaimedRecipient) -> anyhow::Result<()> {
+    /// Delivers one claimed recipient in `slot`, which goes with the outcome to the writer
+    /// (or is given back here when there is no outcome to record).
+    async fn try_deliver(
+        &self,
+        claimed: &ClaimedRecipient,
+        slot: OwnedSemaphorePermit,
+    ) -> anyhow::Result<()> {
         let store = &self.state.store;
         let recipient = &claimed.recipient;
         if !self.may_send(claimed).await {
@@ -131,7 +126,7 @@ impl Engine {
             Err(reason) => {
                 let outcome = self.outcome(claimed, RecipientStatus::Failed, reason, None);
                 self.state.metrics.count(outcome.status.as_str());
-                self.outcomes.record(outcome).await?;
+                self.outcomes.record(outcome, slot).await?;
                 return Ok(());
             }
         };
@@ -155,7 +150,7 @@ impl Engine {
         };
         self.state.metrics.count(label);
         // A bounce suppresses the address in the same write.
-        if !self.outcomes.record(outcome).await? {
+        if !self.outcomes.record(outcome, slot).await? {
             tracing::warn!(
                 instance = recipient.instance_id,
                 recipient = recipient.id,

@@ -27,11 +27,11 @@ use super::plan::Plan;
 use super::transport::Transport;
 
 /// A domain slot is given back once it has been held this long…
-const HOLD: Duration = Duration::from_secs(1);
+const HOLD: Duration = Duration::from_secs(5);
 /// …and has carried this many messages.
 const MIN_USES: u32 = 10;
 /// How long an unused slot stays with the node, ready for the next message.
-const LINGER: Duration = Duration::from_millis(250);
+const LINGER: Duration = Duration::from_secs(1);
 /// How often the keeper gives back slots and a waiter asks for a slot again.
 const TICK: Duration = Duration::from_millis(50);
 /// How long to wait before asking again when the database could not be reached.

@@ -4,7 +4,9 @@
 //!
 //! Loops:
 //! - **scheduler**: claims due instances (and abandoned resolutions) and resolves them;
-//! - **dispatcher**: claims due recipients, up to `workers` in flight, and delivers each;
+//! - **writer**: records outcomes and claims due recipients for the slots they free, up
+//!   to `workers` in flight, one transaction per batch (`writer.rs`);
+//! - **dispatcher**: delivers each recipient the writer claims, in its own task;
 //! - **gate**: refreshes which instances may send, every poll;
 //! - **settler**: settles statuses and counts, and forgets the plans of finished
 //!   instances;
@@ -14,13 +16,13 @@ mod deliver;
 mod gate;
 mod limits;
 mod plan;
-mod record;
 mod render;
 mod resolve;
 mod settle;
 mod tracking;
 mod transport;
 mod view;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,16 +30,16 @@ use std::sync::{Arc, Mutex};
 use herald_domain::retry::RetryPolicy;
 use herald_mail::dkim::{DkimError, DkimKey, DkimSigner};
 use herald_store::SendInstance;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
 use gate::Gate;
 use plan::{Plan, PlanError};
-use record::OutcomeWriter;
 use render::Links;
 use transport::Transports;
 pub use view::view_online;
+use writer::{Claimed, DeliveryWriter};
 
 /// How often idle loops look for work: an instance starts within this of its time.
 const POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -57,7 +59,9 @@ pub struct Engine {
     plans: Mutex<HashMap<i64, Arc<Plan>>>,
     gate: Gate,
     in_flight: Arc<Semaphore>,
-    outcomes: OutcomeWriter,
+    outcomes: DeliveryWriter,
+    /// What the writer claims, until the dispatcher takes it.
+    claimed: Mutex<Option<mpsc::Receiver<Claimed>>>,
 }
 
 impl Engine {
@@ -75,17 +79,31 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
+        let in_flight = Arc::new(Semaphore::new(config.workers));
+        let lease = time::Duration::seconds(config.lease_secs);
+        let (outcomes, claimed) = DeliveryWriter::start(
+            state.store.clone(),
+            state.clock.clone(),
+            in_flight.clone(),
+            writer::Settings {
+                owner: config.node_id.clone(),
+                lease,
+                // A quarter of the workers: one claim per few messages, not one per message.
+                claim_batch: (config.workers / 4).max(1),
+                poll: POLL,
+            },
+        );
         Arc::new(Engine {
             node: config.node_id.clone(),
             // How long a claim (of an instance's resolution or of a recipient) lasts.
-            lease: time::Duration::seconds(config.lease_secs),
+            lease,
             workers: config.workers,
             retry: RetryPolicy::default(),
             limits: limits::Limits::new(
                 state.store.clone(),
                 state.clock.clone(),
                 &config.node_id,
-                time::Duration::seconds(config.lease_secs),
+                lease,
                 limits::Settings {
                     domain_concurrency: config.domain_concurrency,
                     relay_rate: config.relay_rate,
@@ -99,12 +117,9 @@ impl Engine {
             },
             plans: Mutex::new(HashMap::new()),
             gate: Gate::default(),
-            in_flight: Arc::new(Semaphore::new(config.workers)),
-            outcomes: OutcomeWriter::start(
-                state.store.clone(),
-                state.clock.clone(),
-                config.node_id.clone(),
-            ),
+            in_flight,
+            outcomes,
+            claimed: Mutex::new(Some(claimed)),
             state,
         })
     }

@@ -1,72 +1,233 @@
-//! The outcome writer: one task per node that records delivery outcomes in batches.
-//! Whatever outcomes queue up while a batch is being written go into the next one (group
-//! commit), so a busy node commits once per batch and an idle one still writes each
-//! outcome at once. A delivery waits until its outcome is written before it lets go of its
-//! slot, so a crash can lose at most the outcomes of the messages in flight.
+//! The delivery writer: one task per node that makes all of its delivery writes. Each
+//! turn records the outcomes that queued up since the last one (group commit) and claims
+//! due recipients for the slots they free, in one transaction, so a busy node commits once
+//! per batch of messages and its writes never wait for each other. What it claims goes to
+//! the dispatcher with a slot (a permit of the engine's `in_flight`) already taken.
+//!
+//! A delivery hands its slot over with its outcome, and the writer holds it until the
+//! outcome is written (then gives it to a recipient it claimed), so the messages whose
+//! outcomes a crash can lose never number more than the slots.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use herald_domain::clock::Clock;
-use herald_store::{AttemptOutcome, Store};
-use tokio::sync::{mpsc, oneshot};
+use herald_store::{AttemptOutcome, ClaimedRecipient, DeliveryTurn, Store};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::time::Instant;
 
 /// The most outcomes written in one transaction.
 const MAX_BATCH: usize = 256;
 
 struct Pending {
     outcome: AttemptOutcome,
+    slot: OwnedSemaphorePermit,
     done: oneshot::Sender<Result<bool, String>>,
+}
+
+/// A recipient claimed for delivery, with the slot it will be delivered in.
+pub struct Claimed {
+    pub recipient: ClaimedRecipient,
+    pub slot: OwnedSemaphorePermit,
+}
+
+/// What the writer needs to know of its node.
+pub struct Settings {
+    /// The node whose leases the claims take and the outcomes quote.
+    pub owner: String,
+    /// How long a claim lasts.
+    pub lease: time::Duration,
+    /// The fewest free slots worth a turn of its own (one that records nothing).
+    pub claim_batch: usize,
+    /// How long to wait before claiming again when nothing was due.
+    pub poll: Duration,
 }
 
 /// Where deliveries hand their outcomes.
 #[derive(Clone)]
-pub struct OutcomeWriter {
+pub struct DeliveryWriter {
     queue: mpsc::Sender<Pending>,
 }
 
-impl OutcomeWriter {
-    /// Starts the writer task for `owner` (the node whose leases the outcomes quote).
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, owner: String) -> Self {
+impl DeliveryWriter {
+    /// Starts the writer task; the receiver gets what it claims. Once the receiver is
+    /// closed the writer stops claiming (and hands back whatever it could not pass on),
+    /// but goes on recording outcomes until every `DeliveryWriter` handle is dropped.
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        slots: Arc<Semaphore>,
+        settings: Settings,
+    ) -> (Self, mpsc::Receiver<Claimed>) {
         let (queue, incoming) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(write_batches(store, clock, owner, incoming));
-        OutcomeWriter { queue }
+        let (claims, claimed) = mpsc::channel(slots.available_permits().max(1));
+        let writer = Writer {
+            store,
+            clock,
+            slots,
+            settings,
+            claims,
+        };
+        tokio::spawn(writer.run(incoming));
+        (DeliveryWriter { queue }, claimed)
     }
 
-    /// Records `outcome`; false if the lease was lost first (nothing was written).
-    pub async fn record(&self, outcome: AttemptOutcome) -> anyhow::Result<bool> {
+    /// Records `outcome`, delivered in `slot`; false if the lease was lost first (nothing
+    /// was written).
+    pub async fn record(
+        &self,
+        outcome: AttemptOutcome,
+        slot: OwnedSemaphorePermit,
+    ) -> anyhow::Result<bool> {
         let (done, written) = oneshot::channel();
         self.queue
-            .send(Pending { outcome, done })
+            .send(Pending {
+                outcome,
+                slot,
+                done,
+            })
             .await
-            .map_err(|_| anyhow::anyhow!("the outcome writer has stopped"))?;
+            .map_err(|_| anyhow::anyhow!("the delivery writer has stopped"))?;
         written
             .await
-            .map_err(|_| anyhow::anyhow!("the outcome writer has stopped"))?
+            .map_err(|_| anyhow::anyhow!("the delivery writer has stopped"))?
             .map_err(|err| anyhow::anyhow!("recording outcomes failed: {err}"))
     }
 }
 
-/// Runs until every `OutcomeWriter` handle is dropped.
-async fn write_batches(
+struct Writer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    owner: String,
-    mut incoming: mpsc::Receiver<Pending>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (outcomes, waiting): (Vec<AttemptOutcome>, Vec<_>) = batch
-            .drain(..)
-            .map(|pending| (pending.outcome, pending.done))
-            .unzip();
-        let result = store.record_outcomes(&owner, &outcomes, clock.now()).await;
-        for (outcome, done) in outcomes.iter().zip(waiting) {
-            let answer = match &result {
-                Ok(applied) => Ok(applied.contains(&outcome.recipient_id)),
-                Err(err) => Err(err.to_string()),
+    slots: Arc<Semaphore>,
+    settings: Settings,
+    claims: mpsc::Sender<Claimed>,
+}
+
+impl Writer {
+    async fn run(self, mut incoming: mpsc::Receiver<Pending>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        // When claiming may start again after a claim found nothing (more) due.
+        let mut next_claim = Instant::now();
+        loop {
+            let claiming = !self.claims.is_closed();
+            let worth_a_turn =
+                claiming && self.slots.available_permits() >= self.settings.claim_batch;
+            if batch.is_empty() && !(worth_a_turn && Instant::now() >= next_claim) {
+                // Nothing to do yet: wait for outcomes, for claiming to be due again, or a
+                // poll (slots also come free without an outcome: a paused send's release).
+                let wake = if worth_a_turn {
+                    next_claim
+                } else {
+                    Instant::now() + self.settings.poll
+                };
+                tokio::select! {
+                    received = incoming.recv_many(&mut batch, MAX_BATCH) => {
+                        if received == 0 {
+                            return;
+                        }
+                    }
+                    _ = tokio::time::sleep_until(wake) => continue,
+                }
+            }
+            // Whatever else is already queued joins this turn.
+            let room = MAX_BATCH - batch.len();
+            if room > 0 && !incoming.is_empty() {
+                incoming.recv_many(&mut batch, room).await;
+            }
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut waiting = Vec::with_capacity(batch.len());
+            let mut slots = Vec::with_capacity(batch.len());
+            for pending in batch.drain(..) {
+                outcomes.push(pending.outcome);
+                waiting.push(pending.done);
+                slots.push(pending.slot);
+            }
+            // The slots free now, and those the outcomes came with.
+            let limit = if claiming && Instant::now() >= next_claim {
+                self.slots.available_permits() + slots.len()
+            } else {
+                0
             };
-            // The delivery may have given up waiting (shutdown); its lease covers it.
-            let _ = done.send(answer);
+            let turn = self.turn(&outcomes, limit).await;
+            for (outcome, done) in outcomes.iter().zip(waiting) {
+                let answer = match &turn {
+                    Ok(turn) => Ok(turn.applied.contains(&outcome.recipient_id)),
+                    Err(err) => Err(err.to_string()),
+                };
+                // The delivery may have given up waiting (shutdown); its lease covers it.
+                let _ = done.send(answer);
+            }
+            match turn {
+                Ok(turn) => {
+                    if limit > 0 && turn.claimed.len() < limit {
+                        next_claim = Instant::now() + self.settings.poll;
+                    }
+                    self.hand_over(turn.claimed, slots).await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "could not record outcomes or claim recipients");
+                    next_claim = Instant::now() + self.settings.poll;
+                }
+            }
+        }
+    }
+
+    /// One transaction: the outcomes, then up to `limit` claims. Should it fail with
+    /// claims in it, the outcomes are tried again alone: a failed claim must not lose them.
+    async fn turn(
+        &self,
+        outcomes: &[AttemptOutcome],
+        limit: usize,
+    ) -> Result<DeliveryTurn, herald_store::StoreError> {
+        let owner = &self.settings.owner;
+        let lease = self.settings.lease;
+        let now = self.clock.now();
+        let result = self
+            .store
+            .record_and_claim(owner, outcomes, now, lease, limit as i64)
+            .await;
+        match result {
+            Err(err) if limit > 0 && !outcomes.is_empty() => {
+                tracing::warn!(error = %err, "claiming failed; recording the outcomes alone");
+                let now = self.clock.now();
+                self.store
+                    .record_and_claim(owner, outcomes, now, lease, 0)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Passes each claimed recipient on with a slot: one the outcomes came with, else a
+    /// free one (the claim asked for no more than there are).
+    async fn hand_over(
+        &self,
+        claimed: Vec<ClaimedRecipient>,
+        mut slots: Vec<OwnedSemaphorePermit>,
+    ) {
+        for recipient in claimed {
+            let slot = match slots.pop() {
+                Some(slot) => slot,
+                None => match self.slots.clone().acquire_owned().await {
+                    Ok(slot) => slot,
+                    Err(_) => return,
+                },
+            };
+            if let Err(refused) = self.claims.send(Claimed { recipient, slot }).await {
+                // The dispatcher has stopped (shutdown): the recipient goes back untouched.
+                let recipient = refused.0.recipient;
+                let released = self
+                    .store
+                    .release_recipient(
+                        &self.settings.owner,
+                        recipient.recipient.id,
+                        recipient.attempt,
+                    )
+                    .await;
+                if let Err(err) = released {
+                    tracing::warn!(recipient = recipient.recipient.id, error = %err, "could not hand back a claimed recipient; its lease will expire");
+                }
+            }
         }
     }
 }
