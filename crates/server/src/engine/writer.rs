@@ -18,6 +18,10 @@ use tokio::time::Instant;
 
 /// The most outcomes written in one transaction.
 const MAX_BATCH: usize = 256;
+/// How many times a batch of outcomes that could not be written is tried again, and the
+/// pause before the first retry (growing by as much each time: 6 s in all).
+const RECORD_RETRIES: u32 = 3;
+const RECORD_PAUSE: Duration = Duration::from_secs(1);
 
 struct Pending {
     outcome: AttemptOutcome,
@@ -172,8 +176,10 @@ impl Writer {
         }
     }
 
-    /// One transaction: the outcomes, then up to `limit` claims. Should it fail with
-    /// claims in it, the outcomes are tried again alone: a failed claim must not lose them.
+    /// One transaction: the outcomes, then up to `limit` claims. Should it fail, the
+    /// outcomes are tried again alone, a few times over a few seconds (a database locked
+    /// or restarting): an outcome given up on means its message is sent again once the
+    /// lease runs out.
     async fn turn(
         &self,
         outcomes: &[AttemptOutcome],
@@ -182,20 +188,26 @@ impl Writer {
         let owner = &self.settings.owner;
         let lease = self.settings.lease;
         let now = self.clock.now();
-        let result = self
+        let mut result = self
             .store
             .record_and_claim(owner, outcomes, now, lease, limit as i64)
             .await;
-        match result {
-            Err(err) if limit > 0 && !outcomes.is_empty() => {
-                tracing::warn!(error = %err, "claiming failed; recording the outcomes alone");
-                let now = self.clock.now();
-                self.store
-                    .record_and_claim(owner, outcomes, now, lease, 0)
-                    .await
-            }
-            other => other,
+        if outcomes.is_empty() {
+            return result;
         }
+        for attempt in 1..=RECORD_RETRIES {
+            let Err(err) = &result else {
+                break;
+            };
+            tracing::warn!(error = %err, attempt, "writing outcomes failed; trying them again alone");
+            tokio::time::sleep(RECORD_PAUSE * attempt).await;
+            let now = self.clock.now();
+            result = self
+                .store
+                .record_and_claim(owner, outcomes, now, lease, 0)
+                .await;
+        }
+        result
     }
 
     /// Passes each claimed recipient on with a slot: one the outcomes came with, else a
