@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use super::plan::PlanError;
 use super::render::{Rendered, render};
 use super::transport::Transport;
-use super::writer::Claimed;
+use super::writer::{Claimed, release};
 use super::{Engine, Plan};
 
 impl Engine {
@@ -41,14 +41,7 @@ impl Engine {
         }
         claimed.close();
         while let Ok(Claimed { recipient, .. }) = claimed.try_recv() {
-            let released = self
-                .state
-                .store
-                .release_recipient(&self.node, recipient.recipient.id, recipient.attempt)
-                .await;
-            if let Err(err) = released {
-                tracing::warn!(recipient = recipient.recipient.id, error = %err, "could not hand back a claimed recipient; its lease will expire");
-            }
+            release(self.state.store.as_ref(), &self.node, &recipient).await;
         }
     }
 

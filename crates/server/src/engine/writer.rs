@@ -227,19 +227,23 @@ impl Writer {
             };
             if let Err(refused) = self.claims.send(Claimed { recipient, slot }).await {
                 // The dispatcher has stopped (shutdown): the recipient goes back untouched.
-                let recipient = refused.0.recipient;
-                let released = self
-                    .store
-                    .release_recipient(
-                        &self.settings.owner,
-                        recipient.recipient.id,
-                        recipient.attempt,
-                    )
-                    .await;
-                if let Err(err) = released {
-                    tracing::warn!(recipient = recipient.recipient.id, error = %err, "could not hand back a claimed recipient; its lease will expire");
-                }
+                release(
+                    self.store.as_ref(),
+                    &self.settings.owner,
+                    &refused.0.recipient,
+                )
+                .await;
             }
         }
+    }
+}
+
+/// Hands a claimed recipient that was never started back untouched (shutdown).
+pub(super) async fn release(store: &dyn Store, owner: &str, claimed: &ClaimedRecipient) {
+    let released = store
+        .release_recipient(owner, claimed.recipient.id, claimed.attempt)
+        .await;
+    if let Err(err) = released {
+        tracing::warn!(recipient = claimed.recipient.id, error = %err, "could not hand back a claimed recipient; its lease will expire");
     }
 }
