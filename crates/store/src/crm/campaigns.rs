@@ -95,8 +95,11 @@ pub(crate) async fn member_count(
     mid: Mid,
     id: SalesforceId,
 ) -> Result<i64, StoreError> {
+    // The account is checked once, on the campaign, so the members are counted from the
+    // primary key's index alone, without reading a row of theirs.
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM crm_campaign_members WHERE mid = $1 AND campaign_id = $2",
+        "SELECT COUNT(*) AS n FROM crm_campaign_members WHERE campaign_id =
+         (SELECT id FROM crm_campaigns WHERE mid = $1 AND id = $2)",
     )
     .bind(mid.get())
     .bind(id.to_string())
@@ -227,7 +230,10 @@ impl CrmCampaignStore for SqlStore {
         }
         let mut found = BTreeSet::new();
         for chunk in wanted.chunks(CHUNK) {
-            let mut sql = Sql::new("SELECT id FROM crm_records WHERE mid = ");
+            // By primary key: `+mid` keeps SQLite from reading every record of the
+            // account through the index that starts with `mid`, which made an import into
+            // a campaign quadratic.
+            let mut sql = Sql::new("SELECT id FROM crm_records WHERE +mid = ");
             sql.bind(mid.get())
                 .push(" AND id IN ")
                 .bind_list(chunk.iter().map(SalesforceId::to_string));
