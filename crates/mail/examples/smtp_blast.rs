@@ -1,7 +1,11 @@
 //! Sends N messages of a given size through an `SmtpPool` as fast as it takes them and
 //! prints the rate: the Herald side of `bench/smtp.sh`.
 //!
-//! `cargo run --release -p herald-mail --example smtp_blast -- RELAY_URL MESSAGES CONNECTIONS BYTES`
+//! `cargo run --release -p herald-mail --example smtp_blast -- RELAY_URL MESSAGES CONNECTIONS BYTES [SENDS]`
+//!
+//! SENDS is how many sends run at once (default: CONNECTIONS). With more sends than
+//! connections, as in the engine, sends wait in line and a transaction that ends writes
+//! the next one's envelope after its content.
 
 use herald_domain::email_address::EmailAddress;
 use herald_mail::message::{Mailbox, MessageParts};
@@ -11,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 fn usage() -> ! {
-    eprintln!("usage: smtp_blast RELAY_URL MESSAGES CONNECTIONS BYTES");
+    eprintln!("usage: smtp_blast RELAY_URL MESSAGES CONNECTIONS BYTES [SENDS]");
     std::process::exit(2)
 }
 
@@ -46,14 +50,20 @@ fn message(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [relay, messages, connections, size] = args.as_slice() else {
-        usage()
+    let (relay, messages, connections, size, sends) = match args.as_slice() {
+        [relay, messages, connections, size] => (relay, messages, connections, size, connections),
+        [relay, messages, connections, size, sends] => (relay, messages, connections, size, sends),
+        _ => usage(),
     };
-    let (messages, connections, size): (usize, usize, usize) =
-        match (messages.parse(), connections.parse(), size.parse()) {
-            (Ok(m), Ok(c), Ok(s)) if c > 0 => (m, c, s),
-            _ => usage(),
-        };
+    let (messages, connections, size, sends): (usize, usize, usize, usize) = match (
+        messages.parse(),
+        connections.parse(),
+        size.parse(),
+        sends.parse(),
+    ) {
+        (Ok(m), Ok(c), Ok(s), Ok(n)) if c > 0 && n > 0 => (m, c, s, n),
+        _ => usage(),
+    };
     let config = PoolConfig {
         max_connections: connections,
         ..PoolConfig::default()
@@ -67,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..connections {
+    for _ in 0..sends {
         let (pool, message, from, to) = (pool.clone(), message.clone(), from.clone(), to.clone());
         let (next, failures) = (next.clone(), failures.clone());
         workers.spawn(async move {
@@ -85,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let failed = failures.load(Ordering::Relaxed);
     println!(
-        "messages={messages} bytes={} connections={connections} opened={} seconds={seconds:.3} rate={:.0} failed={failed}",
+        "messages={messages} bytes={} connections={connections} sends={sends} opened={} seconds={seconds:.3} rate={:.0} failed={failed}",
         message.len(),
         pool.stats().connections_opened,
         messages as f64 / seconds

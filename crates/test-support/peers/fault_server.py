@@ -14,9 +14,11 @@ Options add PIPELINING to EHLO, require AUTH, offer STARTTLS or speak implicit T
 self-signed certificate made by openssl, close idle sessions after --idle seconds, and
 write every accepted message to a file of its own in --dump DIR ("msg.<n>", complete once
 it appears).
-Prints "PORT <n>" once listening, then one "DELIVERED <rcpt> <n> pipelined=<yes|no>" line per
-accepted message, where "pipelined" says whether RCPT TO had already arrived when MAIL FROM
-was read (the client did not wait for the MAIL reply), and "SLOW <k>" each time a slow*
+Prints "PORT <n>" once listening, then one "DELIVERED <rcpt> <n> pipelined=<yes|no>
+followed=<yes|no>" line per accepted message, where "pipelined" says whether RCPT TO had
+already arrived when MAIL FROM was read (the client did not wait for the MAIL reply) and
+"followed" whether the next transaction's MAIL FROM had arrived with this content (written
+after its final dot, RFC 2920 §3.1), and "SLOW <k>" each time a slow*
 recipient starts waiting, k being how many are waiting at that moment.
 """
 
@@ -118,7 +120,10 @@ class Handler:
                 file.write(envelope.original_content)
             os.replace(partial, os.path.join(self.dump, f"msg.{self.delivered}"))
         pipelined = "yes" if envelope.pipelined else "no"
-        print(f"DELIVERED {envelope.rcpt_tos[0]} {self.delivered} pipelined={pipelined}", flush=True)
+        # Whether the next transaction's MAIL FROM came in the same write as this content.
+        followed = "yes" if b"MAIL" in bytes(server._reader._buffer) else "no"
+        print(f"DELIVERED {envelope.rcpt_tos[0]} {self.delivered} pipelined={pipelined} "
+              f"followed={followed}", flush=True)
         return f"250 2.0.0 Ok: queued as Q{self.delivered}"
 
 

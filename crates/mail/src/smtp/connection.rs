@@ -50,6 +50,20 @@ struct Step {
     expected_class: u16,
 }
 
+/// The commands that open one transaction, as one connection must send them.
+pub(crate) struct Envelope {
+    steps: Vec<Step>,
+}
+
+impl Envelope {
+    fn wire(&self) -> String {
+        self.steps
+            .iter()
+            .map(|step| step.command.as_str())
+            .collect()
+    }
+}
+
 impl Connection {
     /// Connects, reads the greeting, says EHLO, upgrades with STARTTLS as the relay's
     /// security asks, and authenticates when it has credentials.
@@ -162,26 +176,23 @@ impl Connection {
         })
     }
 
-    /// One transaction: MAIL FROM, RCPT TO, DATA (pipelined when the relay offers
-    /// PIPELINING, with an RSET in front when the last transaction was cut short), then the
-    /// message and its final `.`.
-    pub(crate) async fn send(
-        &mut self,
+    /// The commands that open a transaction from `from` to `to` on this connection, up to
+    /// DATA (with an RSET in front when the last transaction was cut short); `Err` when the
+    /// message cannot go this way (8-bit content to a relay without 8BITMIME).
+    pub(crate) fn envelope(
+        &self,
         from: &Address,
         to: &Address,
-        message: &[u8],
-        timeouts: &Timeouts,
-    ) -> Attempt {
-        self.last_used = Instant::now();
+        eight_bit: bool,
+    ) -> Result<Envelope, Attempt> {
         let mut parameters = Vec::new();
-        if !message.is_ascii() {
+        if eight_bit {
             if !self.eight_bit_mime {
-                return self
-                    .refuse("it has 8-bit content and the relay does not offer 8BITMIME".into());
+                return Err(self
+                    .refuse("it has 8-bit content and the relay does not offer 8BITMIME".into()));
             }
             parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-
         let mut steps = Vec::with_capacity(4);
         if self.needs_reset {
             steps.push(Step {
@@ -205,15 +216,40 @@ impl Connection {
             command: "DATA\r\n".into(),
             expected_class: 3,
         });
+        Ok(Envelope { steps })
+    }
 
-        let (replies, failure) = self.exchange(&steps, timeouts.command).await;
+    /// Asked while a transaction's DATA is open: whether the next transaction can open in
+    /// the same write as this content (RFC 2920 §3.1: content may start a group of
+    /// pipelined commands) and still fit in the connection's `max_messages`.
+    pub(crate) fn can_pipeline_next(&self, max_messages: u32) -> bool {
+        // The current message will be the `messages + 1`th; the next one more.
+        self.pipelining && self.messages + 2 <= max_messages
+    }
+
+    /// One transaction: the envelope (pipelined when the relay offers PIPELINING, or
+    /// already `written` by the connection's previous transaction), then the message and
+    /// its final `.`. Once DATA is open, `next` may give the envelope of the next
+    /// transaction, which then goes in the same write as this content; it is returned if
+    /// it was written.
+    pub(crate) async fn send(
+        &mut self,
+        envelope: Envelope,
+        written: bool,
+        message: &[u8],
+        timeouts: &Timeouts,
+        next: impl FnOnce(&Self) -> Option<Envelope>,
+    ) -> (Attempt, Option<Envelope>) {
+        self.last_used = Instant::now();
+        let steps = envelope.steps;
+        let (replies, failure) = self.exchange(&steps, written, timeouts.command).await;
         // A 421 is the server closing the session; it also explains a failure that follows.
         if let Some(index) = replies.iter().position(|reply| reply.code == 421) {
             let reply = ErrorKind::Reply(replies[index].clone());
-            return self.broken(steps[index].stage, reply, index == 0);
+            return (self.broken(steps[index].stage, reply, index == 0), None);
         }
         if let Some((index, kind)) = failure {
-            return self.broken(steps[index].stage, kind, index == 0);
+            return (self.broken(steps[index].stage, kind, index == 0), None);
         }
         if let Some(index) = replies
             .iter()
@@ -226,20 +262,31 @@ impl Connection {
             let data_opened = replies.len() == steps.len()
                 && replies.last().is_some_and(|last| last.class() == 3);
             if data_opened {
-                return self.broken(steps[index].stage, reply, false);
+                return (self.broken(steps[index].stage, reply, false), None);
             }
             self.needs_reset = true;
-            return Attempt {
+            let attempt = Attempt {
                 result: Err(self.error(steps[index].stage, reply)),
                 reusable: true,
                 stale: false,
             };
+            return (attempt, None);
         }
 
+        // The server resets itself after a completed transaction (RFC 5321 §4.1.1.4).
+        self.needs_reset = false;
+        let mut pipelined = None;
         let reply = timed(timeouts.data, async {
             match DataContent::encode(message) {
                 // Written as is (a "command" is written verbatim, then its reply read).
-                Some(content) => as_reply(self.inner.command(content).await),
+                Some(content) => {
+                    pipelined = next(self);
+                    let content = match &pipelined {
+                        Some(envelope) => content.then(&envelope.wire()),
+                        None => content,
+                    };
+                    as_reply(self.inner.command(content).await)
+                }
                 None => {
                     // lettre ends the content with CRLF . CRLF; the message's own last
                     // CRLF is that one.
@@ -249,9 +296,8 @@ impl Connection {
             }
         })
         .await;
-        self.needs_reset = false;
         match reply {
-            Err(kind) => self.broken(Stage::EndOfData, kind, false),
+            Err(kind) => (self.broken(Stage::EndOfData, kind, false), pipelined),
             Ok(reply) => {
                 self.messages += 1;
                 let reusable = reply.code != 421;
@@ -260,25 +306,28 @@ impl Connection {
                 } else {
                     Err(self.error(Stage::EndOfData, ErrorKind::Reply(reply)))
                 };
-                Attempt {
+                let attempt = Attempt {
                     result,
                     reusable,
                     stale: false,
-                }
+                };
+                (attempt, pipelined)
             }
         }
     }
 
     /// Sends the steps, all at once when pipelining (RFC 2920), else one by one stopping at
-    /// the first unexpected reply. Returns the replies read, and the step whose reply never
+    /// the first unexpected reply; steps already `written` (pipelined) only have their
+    /// replies read. Returns the replies read, and the step whose reply never
     /// came (timeout or transport failure). Reading stops at a 421: the server is closing.
     async fn exchange(
         &mut self,
         steps: &[Step],
+        written: bool,
         timeout: Duration,
     ) -> (Vec<SmtpReply>, Option<(usize, ErrorKind)>) {
         let mut replies = Vec::with_capacity(steps.len());
-        let group: String = if self.pipelining {
+        let group: String = if self.pipelining && !written {
             steps.iter().map(|step| step.command.as_str()).collect()
         } else {
             String::new()
@@ -289,7 +338,7 @@ impl Connection {
                     as_reply(self.inner.command(&step.command).await)
                 })
                 .await
-            } else if index == 0 {
+            } else if index == 0 && !written {
                 timed(timeout, async {
                     as_reply(self.inner.command(&group).await)
                 })

@@ -30,6 +30,13 @@ impl DataContent {
         });
         Some(DataContent(out))
     }
+
+    /// The content followed by `commands` in the same write: the next transaction's
+    /// MAIL, RCPT and DATA, pipelined after this one's end mark (RFC 2920 §3.1).
+    pub(crate) fn then(mut self, commands: &str) -> DataContent {
+        self.0.push_str(commands);
+        self
+    }
 }
 
 impl fmt::Display for DataContent {

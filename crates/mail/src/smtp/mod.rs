@@ -28,12 +28,16 @@
 //!   `max_messages_per_connection` messages, with RSET before a message that follows a
 //!   transaction cut short (after a completed one the server has reset already, RFC 5321
 //!   §4.1.1.4), and is dropped on any transport error, timeout or 421.
-//! - MAIL, RCPT and DATA go in one write when the relay offers PIPELINING (RFC 2920).
+//! - MAIL, RCPT and DATA go in one write when the relay offers PIPELINING (RFC 2920);
+//!   a send waiting for a connection has its MAIL, RCPT and DATA written right after the
+//!   content of a transaction that is ending, which then hands it the connection (one
+//!   round trip a message on a busy connection instead of two).
 //! - Relays are tried in order; one that cannot be connected to is skipped for the next.
 
 mod connection;
 mod data;
 mod error;
+mod handoff;
 mod outcome;
 mod pool;
 mod relay;

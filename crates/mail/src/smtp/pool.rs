@@ -2,6 +2,7 @@
 
 use super::connection::Connection;
 use super::error::{DeliveryError, ErrorKind, Stage};
+use super::handoff::{Handoff, WaitingSends};
 use super::relay::Relay;
 use super::reply::SmtpReply;
 use super::tls::TlsSetup;
@@ -10,10 +11,10 @@ use herald_domain::email_address::EmailAddress;
 use lettre::Address;
 use lettre::transport::smtp::extension::ClientId;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// How long each step may take before the attempt fails as a timeout (transient).
@@ -108,8 +109,11 @@ struct RelayPool {
     relay: Relay,
     address: String,
     tls: TlsSetup,
-    permits: Semaphore,
+    /// One per connection open or being opened (a send holds it for its connection).
+    permits: Arc<Semaphore>,
     idle: Mutex<Vec<Connection>>,
+    /// Sends waiting for a permit, which a finishing transaction may take on.
+    waiting: WaitingSends,
     down_until: Mutex<Option<Instant>>,
 }
 
@@ -134,8 +138,9 @@ impl SmtpPool {
                     address: relay.address(),
                     relay,
                     tls,
-                    permits: Semaphore::new(config.max_connections),
+                    permits: Arc::new(Semaphore::new(config.max_connections)),
                     idle: Mutex::new(Vec::new()),
+                    waiting: WaitingSends::default(),
                     down_until: Mutex::new(None),
                 })
             })
@@ -164,10 +169,6 @@ impl SmtpPool {
         let to = envelope_address(recipient, first_relay, Stage::RcptTo)?;
         let mut last_error = None;
         for relay in self.relays_in_order() {
-            // The semaphore is never closed, so acquiring only waits.
-            let Ok(_permit) = relay.permits.acquire().await else {
-                continue;
-            };
             match relay.deliver(self, &from, &to, message).await {
                 Ok(result) => return result,
                 Err(error) => {
@@ -214,9 +215,18 @@ impl SmtpPool {
     }
 }
 
+/// How a send gets its connection.
+enum Checkout {
+    /// A permit: take an idle connection or open one.
+    Permit(OwnedSemaphorePermit),
+    /// A connection whose last transaction wrote this send's envelope.
+    Handed(Box<Handoff>),
+}
+
 impl RelayPool {
-    /// Runs the transaction on a pooled or new connection. `Err` means this relay could
-    /// not be used at all (try the next one); `Ok` holds the transaction's result.
+    /// Runs the transaction on a pooled, new or handed-over connection. `Err` means this
+    /// relay could not be used at all (try the next one); `Ok` holds the transaction's
+    /// result.
     async fn deliver(
         &self,
         pool: &SmtpPool,
@@ -225,31 +235,110 @@ impl RelayPool {
         message: &[u8],
     ) -> Result<Result<SmtpReply, DeliveryError>, DeliveryError> {
         let config = &pool.config;
+        let eight_bit = !message.is_ascii();
         loop {
-            let (mut connection, reused) = match self.take_idle(config) {
-                Some(connection) => (connection, true),
-                None => {
-                    let connection =
-                        Connection::open(&self.relay, &self.tls, &pool.hello, &config.timeouts)
-                            .await?;
-                    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
-                    (connection, false)
-                }
-            };
+            let (mut connection, permit, reused, written) =
+                match self.checkout(from, to, eight_bit).await {
+                    Checkout::Handed(handoff) => {
+                        let Handoff {
+                            connection,
+                            permit,
+                            envelope,
+                        } = *handoff;
+                        (connection, permit, true, Some(envelope))
+                    }
+                    Checkout::Permit(permit) => {
+                        let (connection, reused) = match self.take_idle(config) {
+                            Some(connection) => (connection, true),
+                            None => {
+                                let connection = Connection::open(
+                                    &self.relay,
+                                    &self.tls,
+                                    &pool.hello,
+                                    &config.timeouts,
+                                )
+                                .await?;
+                                pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+                                (connection, false)
+                            }
+                        };
+                        (connection, permit, reused, None)
+                    }
+                };
             self.mark_up();
-            let attempt = connection.send(from, to, message, &config.timeouts).await;
-            if attempt.stale && reused {
-                // The server dropped this idle session; nothing was taken. Next one.
-                continue;
-            }
-            if !attempt.reusable {
-                drop(connection);
-            } else if connection.messages >= config.max_messages_per_connection {
-                tokio::spawn(connection.quit(config.timeouts.command));
-            } else {
-                self.put_idle(connection);
+            let (envelope, written) = match written {
+                Some(envelope) => (envelope, true),
+                None => match connection.envelope(from, to, eight_bit) {
+                    Ok(envelope) => (envelope, false),
+                    Err(refused) => {
+                        self.put_idle(connection);
+                        return Ok(refused.result);
+                    }
+                },
+            };
+            let mut promise = None;
+            let (attempt, pipelined) = connection
+                .send(envelope, written, message, &config.timeouts, |connection| {
+                    if !connection.can_pipeline_next(config.max_messages_per_connection) {
+                        return None;
+                    }
+                    let (taken, next) = self.waiting.take_on(connection)?;
+                    promise = Some(taken);
+                    Some(next)
+                })
+                .await;
+            match (promise, pipelined) {
+                (Some(promise), Some(envelope)) if attempt.reusable => promise.keep(Handoff {
+                    connection,
+                    permit,
+                    envelope,
+                }),
+                // The next send's envelope went down with the connection.
+                (Some(promise), _) => promise.retry(),
+                (None, _) => {
+                    if attempt.stale && reused {
+                        // The server dropped this session (idle, or right after the
+                        // transaction that handed it over); nothing was taken. Next one.
+                        continue;
+                    }
+                    if !attempt.reusable {
+                        drop(connection);
+                    } else if connection.messages >= config.max_messages_per_connection {
+                        tokio::spawn(connection.quit(config.timeouts.command));
+                    } else {
+                        self.put_idle(connection);
+                    }
+                }
             }
             return Ok(attempt.result);
+        }
+    }
+
+    /// A permit, or a connection handed over with this send's envelope written. Without a
+    /// free permit the send waits in line, where a finishing transaction may take it on.
+    async fn checkout(&self, from: &Address, to: &Address, eight_bit: bool) -> Checkout {
+        loop {
+            if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+                return Checkout::Permit(permit);
+            }
+            let (waiter, mut handed) = self.waiting.join(from, to, eight_bit);
+            let permit = tokio::select! {
+                permit = Arc::clone(&self.permits).acquire_owned() => {
+                    permit.expect("the semaphore is never closed")
+                }
+                handoff = &mut handed => match handoff {
+                    Ok(Some(handoff)) => return Checkout::Handed(handoff),
+                    _ => continue,
+                },
+            };
+            if self.waiting.leave(&waiter) {
+                return Checkout::Permit(permit);
+            }
+            // Taken on while the permit came: the handoff is on its way.
+            drop(permit);
+            if let Ok(Some(handoff)) = handed.await {
+                return Checkout::Handed(handoff);
+            }
         }
     }
 

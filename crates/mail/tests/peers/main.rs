@@ -5,5 +5,6 @@
 mod dkim;
 mod message;
 mod smtp_faults;
+mod smtp_handoff;
 mod smtp_sink;
 mod support;

@@ -1,10 +1,8 @@
 //! Deliveries into the aiosmtpd fault server: replies, disconnects, slow replies, AUTH,
 //! TLS, and failover between relays.
 
-use crate::support::{address, message_to};
-use herald_mail::smtp::{
-    DeliveryError, ErrorKind, Outcome, PoolConfig, Relay, SmtpPool, SmtpReply, Stage, Timeouts,
-};
+use crate::support::{assert_permanent, assert_transient, pool, send_to};
+use herald_mail::smtp::{ErrorKind, Outcome, PoolConfig, Stage, Timeouts};
 use herald_test_support::peers::{FaultServer, SmtpSink, free_port};
 use std::time::{Duration, Instant};
 
@@ -13,35 +11,6 @@ fn one_connection() -> PoolConfig {
         max_connections: 1,
         ..PoolConfig::default()
     }
-}
-
-fn pool(urls: &[String], config: PoolConfig) -> SmtpPool {
-    let relays = urls.iter().map(|url| Relay::parse(url).unwrap()).collect();
-    SmtpPool::new(relays, config).unwrap()
-}
-
-async fn send_to(pool: &SmtpPool, recipient: &str) -> Result<SmtpReply, DeliveryError> {
-    let message = message_to(recipient, recipient.split('@').next().unwrap_or("x"));
-    pool.send(
-        &address("bounces@herald.test"),
-        &address(recipient),
-        &message,
-    )
-    .await
-}
-
-fn assert_transient(result: &Result<SmtpReply, DeliveryError>, stage: Stage, code: Option<u16>) {
-    let outcome = Outcome::of(result);
-    assert!(outcome.is_transient(), "{outcome:?}");
-    assert_eq!(outcome.code(), code, "{outcome:?}");
-    assert_eq!(result.as_ref().unwrap_err().stage, stage, "{result:?}");
-}
-
-fn assert_permanent(result: &Result<SmtpReply, DeliveryError>, stage: Stage, code: u16) {
-    let outcome = Outcome::of(result);
-    assert!(outcome.is_permanent(), "{outcome:?}");
-    assert_eq!(outcome.code(), Some(code), "{outcome:?}");
-    assert_eq!(result.as_ref().unwrap_err().stage, stage, "{result:?}");
 }
 
 async fn replies_are_classified_and_the_connection_survives_them(pipelining: bool) {

@@ -88,12 +88,22 @@ impl FaultServer {
 
     /// For each accepted message so far, whether the client pipelined MAIL and RCPT.
     pub fn pipelined(&self) -> Vec<bool> {
+        self.flags("pipelined=yes")
+    }
+
+    /// For each accepted message so far, whether the client wrote the next transaction's
+    /// MAIL FROM right after this content's final dot.
+    pub fn followed(&self) -> Vec<bool> {
+        self.flags("followed=yes")
+    }
+
+    fn flags(&self, flag: &str) -> Vec<bool> {
         self.reports
             .lock()
             .expect("not poisoned")
             .delivered
             .iter()
-            .map(|line| line.ends_with("pipelined=yes"))
+            .map(|line| line.split_whitespace().any(|word| word == flag))
             .collect()
     }
 
