@@ -139,6 +139,9 @@ async fn an_envelope_lost_with_the_content_before_it_goes_out_again_on_a_new_con
         server.wait_for_delivered(2).await,
         ["slow@example.org", "after@example.org"]
     );
-    assert_eq!(server.followed()[0], true);
+    assert!(
+        server.followed()[0],
+        "slow's content carried cut1's envelope"
+    );
     assert_eq!(pool.stats().connections_opened, 2);
 }
