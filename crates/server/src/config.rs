@@ -57,8 +57,8 @@ pub struct Config {
     /// `smtp_relay`: the default relay(s), `smtp://user:pass@host:port` or `smtps://…`,
     /// several separated by commas for failover; `None` keeps mail in the capture outbox.
     pub smtp_relay: Option<Secret>,
-    /// `workers`: messages in flight at once on this node (being rendered, signed, sent or
-    /// recorded).
+    /// `workers`: messages in flight at once on this node (being rendered, signed, waiting
+    /// for a relay connection, sent or recorded; default 256).
     pub workers: usize,
     /// `relay_connections`: open SMTP connections per relay list, per node (default 20,
     /// as Postfix's per-destination limit).
@@ -266,7 +266,7 @@ impl Sources {
             }
             Ok(Some(Secret(v.to_owned())))
         })?;
-        let workers = self.parse("workers", 64, |v| positive(v).map(|n| n as usize))?;
+        let workers = self.parse("workers", 256, |v| positive(v).map(|n| n as usize))?;
         let relay_connections =
             self.parse("relay_connections", 20, |v| positive(v).map(|n| n as usize))?;
         let lease_secs = self.parse("lease_secs", 60, positive)?;

@@ -1,7 +1,8 @@
 //! Canceling and pausing a send while the engine delivers it through a slow relay (the
 //! aiosmtpd fault server holds each message a moment): a cancel settles within a second
 //! and nothing arrives afterwards; a pause stops deliveries until the send is resumed,
-//! and then every message arrives exactly once.
+//! and then every message arrives exactly once. More messages are in flight than there
+//! are connections, so most of those a cancel or pause finds are waiting in line.
 
 mod common;
 mod engine_support;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::TestApp;
 use engine_support::{
-    Audience, DEMO, instance, locals, recipients, relay_on, send, spawn_engine, wait_for,
+    Audience, DEMO, instance, locals, recipients, relay_on, send, spawn_engine_with, wait_for,
 };
 use herald_domain::clock::Clock;
 use herald_domain::recipient::RecipientStatus;
@@ -18,7 +19,10 @@ use herald_domain::send::status::InstanceStatus;
 use herald_test_support::peers::FaultServer;
 use herald_test_support::{Db, backend_tests};
 
-const WORKERS: usize = 4;
+/// More messages in flight than relay connections: most of them wait in line for a
+/// connection, where a cancel or pause must reach them too.
+const WORKERS: usize = 16;
+const CONNECTIONS: &str = "2";
 /// Long enough for any message in flight when a send is stopped to finish arriving.
 const QUIET_WINDOW: Duration = Duration::from_secs(1);
 
@@ -28,8 +32,9 @@ struct Harness {
 }
 
 async fn setup(db: Db) -> Option<Harness> {
-    let server = FaultServer::start(&["--slow", "0.2"]);
-    let app = spawn_engine(db, &relay_on(server.port), WORKERS).await?;
+    let server = FaultServer::start(&["--pipelining", "--slow", "0.4"]);
+    let settings = [("HERALD_RELAY_CONNECTIONS", CONNECTIONS)];
+    let app = spawn_engine_with(db, &relay_on(server.port), WORKERS, &settings).await?;
     Some(Harness { app, server })
 }
 
@@ -45,7 +50,7 @@ async fn sending_slowly(h: &Harness, count: usize) -> i64 {
     )
     .await;
     h.server
-        .wait_for_delivered_within(2 * WORKERS, Duration::from_secs(20))
+        .wait_for_delivered_within(4, Duration::from_secs(20))
         .await;
     id
 }

@@ -46,6 +46,6 @@ mod tls;
 
 pub use error::{DeliveryError, ErrorKind, Stage};
 pub use outcome::Outcome;
-pub use pool::{PoolConfig, PoolError, PoolStats, SmtpPool, Timeouts};
+pub use pool::{PoolConfig, PoolError, PoolStats, SmtpPool, Timeouts, Transaction};
 pub use relay::{Credentials, Relay, RelayUrlError, Security};
 pub use reply::{EnhancedStatus, SmtpReply};

@@ -10,7 +10,9 @@ use crate::address::ascii_address;
 use herald_domain::email_address::EmailAddress;
 use lettre::Address;
 use lettre::transport::smtp::extension::ClientId;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -163,13 +165,40 @@ impl SmtpPool {
         envelope_from: &EmailAddress,
         recipient: &EmailAddress,
         message: &[u8],
-    ) -> Result<SmtpReply, DeliveryError> {
+    ) -> Transaction {
+        self.send_unless(envelope_from, recipient, message, std::future::pending())
+            .await
+            .expect("a send that is never stopped ends with a result")
+    }
+
+    /// As [`SmtpPool::send`], but a send still waiting for a connection when `stop`
+    /// completes gives up: `None`, and nothing of the message was written. Once its
+    /// transaction has begun, it ends as `send` would.
+    pub async fn send_unless(
+        &self,
+        envelope_from: &EmailAddress,
+        recipient: &EmailAddress,
+        message: &[u8],
+        stop: impl Future<Output = ()> + Send,
+    ) -> Option<Transaction> {
         let first_relay = &self.relays[0].address;
-        let from = envelope_address(envelope_from, first_relay, Stage::MailFrom)?;
-        let to = envelope_address(recipient, first_relay, Stage::RcptTo)?;
+        let from = match envelope_address(envelope_from, first_relay, Stage::MailFrom) {
+            Ok(from) => from,
+            Err(error) => return Some(Err(error)),
+        };
+        let to = match envelope_address(recipient, first_relay, Stage::RcptTo) {
+            Ok(to) => to,
+            Err(error) => return Some(Err(error)),
+        };
+        let mut stop: Pin<&mut (dyn Future<Output = ()> + Send)> = std::pin::pin!(stop);
+        let mut stopped = false;
         let mut last_error = None;
         for relay in self.relays_in_order() {
-            match relay.deliver(self, &from, &to, message).await {
+            let wait = Wait {
+                stop: stop.as_mut(),
+                stopped: &mut stopped,
+            };
+            match relay.deliver(self, &from, &to, message, wait).await {
                 Ok(result) => return result,
                 Err(error) => {
                     relay.mark_down(self.config.relay_retry_after);
@@ -177,13 +206,13 @@ impl SmtpPool {
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| {
+        Some(Err(last_error.unwrap_or_else(|| {
             DeliveryError::new(
                 first_relay,
                 Stage::Connect,
                 ErrorKind::RelayUnusable("no relay could be tried".into()),
             )
-        }))
+        })))
     }
 
     /// Connection counters.
@@ -215,6 +244,16 @@ impl SmtpPool {
     }
 }
 
+/// The result of one transaction: the relay's 2xx reply to the end of DATA, or why not.
+pub type Transaction = Result<SmtpReply, DeliveryError>;
+
+/// What may stop a send while it waits for a connection: `stop`, polled until it
+/// completes once (then `stopped`).
+struct Wait<'a> {
+    stop: Pin<&'a mut (dyn Future<Output = ()> + Send)>,
+    stopped: &'a mut bool,
+}
+
 /// How a send gets its connection.
 enum Checkout {
     /// A permit: take an idle connection or open one.
@@ -226,45 +265,48 @@ enum Checkout {
 impl RelayPool {
     /// Runs the transaction on a pooled, new or handed-over connection. `Err` means this
     /// relay could not be used at all (try the next one); `Ok` holds the transaction's
-    /// result.
+    /// result, or `None` when the send was stopped before it began.
     async fn deliver(
         &self,
         pool: &SmtpPool,
         from: &Address,
         to: &Address,
         message: &[u8],
-    ) -> Result<Result<SmtpReply, DeliveryError>, DeliveryError> {
+        mut wait: Wait<'_>,
+    ) -> Result<Option<Transaction>, DeliveryError> {
         let config = &pool.config;
         let eight_bit = !message.is_ascii();
         loop {
-            let (mut connection, permit, reused, written) =
-                match self.checkout(from, to, eight_bit).await {
-                    Checkout::Handed(handoff) => {
-                        let Handoff {
-                            connection,
-                            permit,
-                            envelope,
-                        } = *handoff;
-                        (connection, permit, true, Some(envelope))
-                    }
-                    Checkout::Permit(permit) => {
-                        let (connection, reused) = match self.take_idle(config) {
-                            Some(connection) => (connection, true),
-                            None => {
-                                let connection = Connection::open(
-                                    &self.relay,
-                                    &self.tls,
-                                    &pool.hello,
-                                    &config.timeouts,
-                                )
-                                .await?;
-                                pool.connections_opened.fetch_add(1, Ordering::Relaxed);
-                                (connection, false)
-                            }
-                        };
-                        (connection, permit, reused, None)
-                    }
-                };
+            let Some(checkout) = self.checkout(from, to, eight_bit, &mut wait).await else {
+                return Ok(None);
+            };
+            let (mut connection, permit, reused, written) = match checkout {
+                Checkout::Handed(handoff) => {
+                    let Handoff {
+                        connection,
+                        permit,
+                        envelope,
+                    } = *handoff;
+                    (connection, permit, true, Some(envelope))
+                }
+                Checkout::Permit(permit) => {
+                    let (connection, reused) = match self.take_idle(config) {
+                        Some(connection) => (connection, true),
+                        None => {
+                            let connection = Connection::open(
+                                &self.relay,
+                                &self.tls,
+                                &pool.hello,
+                                &config.timeouts,
+                            )
+                            .await?;
+                            pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+                            (connection, false)
+                        }
+                    };
+                    (connection, permit, reused, None)
+                }
+            };
             self.mark_up();
             let (envelope, written) = match written {
                 Some(envelope) => (envelope, true),
@@ -272,7 +314,7 @@ impl RelayPool {
                     Ok(envelope) => (envelope, false),
                     Err(refused) => {
                         self.put_idle(connection);
-                        return Ok(refused.result);
+                        return Ok(Some(refused.result));
                     }
                 },
             };
@@ -310,34 +352,49 @@ impl RelayPool {
                     }
                 }
             }
-            return Ok(attempt.result);
+            return Ok(Some(attempt.result));
         }
     }
 
-    /// A permit, or a connection handed over with this send's envelope written. Without a
-    /// free permit the send waits in line, where a finishing transaction may take it on.
-    async fn checkout(&self, from: &Address, to: &Address, eight_bit: bool) -> Checkout {
+    /// A permit, or a connection handed over with this send's envelope written; `None`
+    /// once `wait` says stop. Without a free permit the send waits in line, where a
+    /// finishing transaction may take it on.
+    async fn checkout(
+        &self,
+        from: &Address,
+        to: &Address,
+        eight_bit: bool,
+        wait: &mut Wait<'_>,
+    ) -> Option<Checkout> {
         loop {
+            if *wait.stopped {
+                return None;
+            }
             if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
-                return Checkout::Permit(permit);
+                return Some(Checkout::Permit(permit));
             }
             let (waiter, mut handed) = self.waiting.join(from, to, eight_bit);
             let permit = tokio::select! {
                 permit = Arc::clone(&self.permits).acquire_owned() => {
-                    permit.expect("the semaphore is never closed")
+                    Some(permit.expect("the semaphore is never closed"))
                 }
                 handoff = &mut handed => match handoff {
-                    Ok(Some(handoff)) => return Checkout::Handed(handoff),
+                    Ok(Some(handoff)) => return Some(Checkout::Handed(handoff)),
                     _ => continue,
                 },
+                () = wait.stop.as_mut() => {
+                    *wait.stopped = true;
+                    None
+                }
             };
             if self.waiting.leave(&waiter) {
-                return Checkout::Permit(permit);
+                return permit.map(Checkout::Permit);
             }
-            // Taken on while the permit came: the handoff is on its way.
+            // Taken on meanwhile: the handoff is on its way, and this send's envelope
+            // may be on the wire already, so it goes on.
             drop(permit);
             if let Ok(Some(handoff)) = handed.await {
-                return Checkout::Handed(handoff);
+                return Some(Checkout::Handed(handoff));
             }
         }
     }

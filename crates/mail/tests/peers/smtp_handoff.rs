@@ -1,12 +1,12 @@
 //! More sends than connections into the aiosmtpd fault server: a send waiting for a
 //! connection has its envelope written after the content of a transaction that is ending
 //! (RFC 2920 §3.1), exactly when the server offers PIPELINING, and each send still gets
-//! its own reply.
+//! its own reply; a send stopped while it waits writes nothing.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::support::{assert_permanent, assert_transient, pool, send_to};
+use crate::support::{address, assert_permanent, assert_transient, message_to, pool, send_to};
 use herald_mail::smtp::{DeliveryError, Outcome, PoolConfig, SmtpPool, SmtpReply, Stage};
 use herald_test_support::peers::FaultServer;
 
@@ -144,4 +144,40 @@ async fn an_envelope_lost_with_the_content_before_it_goes_out_again_on_a_new_con
         "slow's content carried cut1's envelope"
     );
     assert_eq!(pool.stats().connections_opened, 2);
+}
+
+#[tokio::test]
+async fn a_send_stopped_while_it_waits_for_a_connection_writes_nothing() {
+    let server = FaultServer::start(&["--pipelining", "--slow", "0.6"]);
+    let pool = Arc::new(pool(
+        &[server.url(None, "")],
+        PoolConfig {
+            max_connections: 1,
+            ..PoolConfig::default()
+        },
+    ));
+    let busy = {
+        let pool = Arc::clone(&pool);
+        tokio::spawn(async move { send_to(&pool, "slow@example.org").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let stopped = pool
+        .send_unless(
+            &address("bounces@herald.test"),
+            &address("waiting@example.org"),
+            &message_to("waiting@example.org", "waiting"),
+            tokio::time::sleep(std::time::Duration::from_millis(100)),
+        )
+        .await;
+    assert!(stopped.is_none(), "{stopped:?}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(400));
+
+    assert!(Outcome::of(&busy.await.unwrap()).is_accepted());
+    // The slow send's content carried no envelope after it, and nothing else arrived.
+    assert_eq!(server.wait_for_delivered(1).await, ["slow@example.org"]);
+    assert_eq!(server.followed(), [false]);
+    // The stopped send left the line: the next one goes out normally.
+    assert!(Outcome::of(&send_to(&pool, "later@example.org").await).is_accepted());
+    assert_eq!(server.wait_for_delivered(2).await.len(), 2);
 }

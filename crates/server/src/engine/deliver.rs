@@ -134,7 +134,13 @@ impl Engine {
                 .await?;
             return Ok(());
         }
-        let outcome = self.hand_over(&plan, claimed, rendered).await?;
+        let Some(outcome) = self.hand_over(&plan, claimed, rendered).await? else {
+            // Stopped while it waited for a connection: nothing went out.
+            store
+                .release_recipient(&self.node, recipient.id, claimed.attempt)
+                .await?;
+            return Ok(());
+        };
         let captured = matches!(plan.transport, Transport::Capture);
         let label = if captured {
             "captured"
@@ -167,13 +173,15 @@ impl Engine {
         self.plan(&instance).await
     }
 
-    /// Gives the message to the transport and classifies the answer.
+    /// Gives the message to the transport and classifies the answer; `None` when the
+    /// instance was canceled or paused, or the lease lost, while the message waited for a
+    /// connection.
     async fn hand_over(
         &self,
         plan: &Plan,
         claimed: &ClaimedRecipient,
         rendered: Rendered,
-    ) -> anyhow::Result<AttemptOutcome> {
+    ) -> anyhow::Result<Option<AttemptOutcome>> {
         match &plan.transport {
             Transport::Capture => {
                 let reply = "250 captured in the outbox (no relay configured)".to_owned();
@@ -192,18 +200,34 @@ impl Engine {
                         self.state.clock.now(),
                     )
                     .await?;
-                Ok(self.outcome(claimed, RecipientStatus::Sent, reply, None))
+                Ok(Some(self.outcome(
+                    claimed,
+                    RecipientStatus::Sent,
+                    reply,
+                    None,
+                )))
             }
             Transport::Smtp(pool) => {
                 let started = std::time::Instant::now();
+                // While it waits for a connection: stopped by a cancel or pause, and its
+                // lease kept (given up if lost).
+                let stop = async {
+                    tokio::select! {
+                        () = self.gate.stopped(claimed.recipient.instance_id) => {}
+                        () = self.lease_lost(claimed) => {}
+                    }
+                };
                 let result = pool
-                    .send(&rendered.envelope_from, &rendered.to, &rendered.bytes)
+                    .send_unless(&rendered.envelope_from, &rendered.to, &rendered.bytes, stop)
                     .await;
+                let Some(result) = result else {
+                    return Ok(None);
+                };
                 let seconds = started.elapsed().as_secs_f64();
                 self.state.metrics.relay_reply_seconds.observe(seconds);
                 let outcome = Outcome::of(&result);
                 let reply = describe(&outcome);
-                Ok(match outcome {
+                Ok(Some(match outcome {
                     Outcome::Accepted { .. } => {
                         self.outcome(claimed, RecipientStatus::Sent, reply, None)
                     }
@@ -211,7 +235,7 @@ impl Engine {
                         self.outcome(claimed, RecipientStatus::Bounced, reply, None)
                     }
                     Outcome::Transient { .. } => self.deferral(claimed, reply),
-                })
+                }))
             }
         }
     }

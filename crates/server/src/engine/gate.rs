@@ -7,10 +7,21 @@ use std::sync::RwLock;
 
 use herald_domain::send::status::InstanceStatus;
 use herald_store::ActiveInstance;
+use tokio::sync::watch;
 
-#[derive(Default)]
 pub struct Gate {
     statuses: RwLock<HashMap<i64, InstanceStatus>>,
+    /// Told of every change, for the sends waiting to be told to stop.
+    changes: watch::Sender<()>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            statuses: RwLock::default(),
+            changes: watch::Sender::new(()),
+        }
+    }
 }
 
 impl Gate {
@@ -18,6 +29,18 @@ impl Gate {
     pub fn refresh(&self, active: &[ActiveInstance]) {
         let statuses = active.iter().map(|a| (a.id, a.status)).collect();
         *self.statuses.write().expect("gate lock poisoned") = statuses;
+        self.changes.send_replace(());
+    }
+
+    /// Completes once the gate says the instance may not send (paused or being
+    /// canceled): what a message waiting for a connection gives up on.
+    pub async fn stopped(&self, instance_id: i64) {
+        let mut changes = self.changes.subscribe();
+        while self.may_send(instance_id) != Some(false) {
+            if changes.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 
     /// `Some(true)` when the instance is `Sending`, `Some(false)` when it is paused or
@@ -35,5 +58,6 @@ impl Gate {
             .write()
             .expect("gate lock poisoned")
             .insert(instance_id, status);
+        self.changes.send_replace(());
     }
 }

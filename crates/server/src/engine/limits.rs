@@ -442,6 +442,18 @@ impl Engine {
         Ok(Some(slot))
     }
 
+    /// Extends the recipient's lease every quarter of a lease, for a message waiting for
+    /// a relay connection; completes only if the lease was lost (another attempt's now).
+    pub(super) async fn lease_lost(&self, claimed: &ClaimedRecipient) {
+        let every = Duration::try_from(self.lease).unwrap_or(Duration::from_secs(60)) / 4;
+        loop {
+            tokio::time::sleep(every).await;
+            if !self.extend_lease(claimed).await {
+                return;
+            }
+        }
+    }
+
     /// Extends a claimed recipient's lease; false only when it is no longer this node's
     /// (a database error is logged and counts as kept: the next extension tries again).
     async fn extend_lease(&self, claimed: &ClaimedRecipient) -> bool {

@@ -173,6 +173,10 @@ impl Engine {
             }
         }
         let store = &self.state.store;
+        // Failing to is only worth a warning: the plans are slower, not wrong.
+        if let Err(err) = store.refresh_recipient_statistics().await {
+            tracing::warn!(instance = instance.id, error = %err, "cannot refresh the database's statistics of recipients");
+        }
         store
             .suppress_listed_recipients(instance.id, mid, plan.commercial)
             .await?;

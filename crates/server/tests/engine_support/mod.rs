@@ -33,8 +33,19 @@ pub const SENDER_DOMAIN: &str = "herald.example";
 /// A Herald with the demo seeded, whose engine sends through `relays` with `workers`
 /// messages in flight at most.
 pub async fn spawn_engine(db: Db, relays: &str, workers: usize) -> Option<TestApp> {
+    spawn_engine_with(db, relays, workers, &[]).await
+}
+
+/// As [`spawn_engine`], with more settings.
+pub async fn spawn_engine_with(
+    db: Db,
+    relays: &str,
+    workers: usize,
+    more: &[(&str, &str)],
+) -> Option<TestApp> {
     let workers = workers.to_string();
-    let settings = [("HERALD_SMTP_RELAY", relays), ("HERALD_WORKERS", &workers)];
+    let mut settings = vec![("HERALD_SMTP_RELAY", relays), ("HERALD_WORKERS", &workers)];
+    settings.extend_from_slice(more);
     let app = spawn_app_with(db, &settings).await?;
     herald::demo::seed_and_print(&app.state).await.unwrap();
     Some(app)

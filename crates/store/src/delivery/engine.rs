@@ -78,6 +78,11 @@ pub trait EngineStore {
         owner: &str,
         until: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Brings the database's statistics of recipients up to date (PostgreSQL; SQLite
+    /// plans without them), so a send that has just written a large audience is claimed,
+    /// counted and settled through the right indexes rather than as if the table were
+    /// still empty until autovacuum's next look, which may be minutes away.
+    async fn refresh_recipient_statistics(&self) -> Result<(), StoreError>;
     /// Ends the resolution: records how many target memberships there were and how many
     /// of them were folded into a record already written, and lets delivery begin.
     async fn finish_resolution(
@@ -245,6 +250,15 @@ impl EngineStore for SqlStore {
         .await?
         .rows_affected();
         Ok(updated == 1)
+    }
+
+    async fn refresh_recipient_statistics(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE recipients")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn finish_resolution(
