@@ -56,7 +56,8 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    fn wire(&self) -> String {
+    /// The commands as one pipelined group.
+    pub(crate) fn wire(&self) -> String {
         self.steps
             .iter()
             .map(|step| step.command.as_str())
@@ -229,31 +230,30 @@ impl Connection {
 
     /// One transaction: the envelope (pipelined when the relay offers PIPELINING, or
     /// already `written` by the connection's previous transaction), then the message and
-    /// its final `.`. Once DATA is open, `next` may give the envelope of the next
-    /// transaction, which then goes in the same write as this content; it is returned if
-    /// it was written.
+    /// its final `.`. Once DATA is open, `next` may give the commands that open the next
+    /// transaction ([`Envelope::wire`]), which then go in the same write as this content.
     pub(crate) async fn send(
         &mut self,
-        envelope: Envelope,
+        envelope: &Envelope,
         written: bool,
         message: &[u8],
         timeouts: &Timeouts,
-        next: impl FnOnce(&Self) -> Option<Envelope>,
-    ) -> (Attempt, Option<Envelope>) {
+        next: impl FnOnce(&Self) -> Option<String>,
+    ) -> Attempt {
         self.last_used = Instant::now();
-        let steps = envelope.steps;
-        let (replies, failure) = self.exchange(&steps, written, timeouts.command).await;
+        let steps = &envelope.steps;
+        let (replies, failure) = self.exchange(envelope, written, timeouts.command).await;
         // A 421 is the server closing the session; it also explains a failure that follows.
         if let Some(index) = replies.iter().position(|reply| reply.code == 421) {
             let reply = ErrorKind::Reply(replies[index].clone());
-            return (self.broken(steps[index].stage, reply, index == 0), None);
+            return self.broken(steps[index].stage, reply, index == 0);
         }
         if let Some((index, kind)) = failure {
-            return (self.broken(steps[index].stage, kind, index == 0), None);
+            return self.broken(steps[index].stage, kind, index == 0);
         }
         if let Some(index) = replies
             .iter()
-            .zip(&steps)
+            .zip(steps)
             .position(|(reply, step)| reply.class() != step.expected_class)
         {
             let reply = ErrorKind::Reply(replies[index].clone());
@@ -262,27 +262,24 @@ impl Connection {
             let data_opened = replies.len() == steps.len()
                 && replies.last().is_some_and(|last| last.class() == 3);
             if data_opened {
-                return (self.broken(steps[index].stage, reply, false), None);
+                return self.broken(steps[index].stage, reply, false);
             }
             self.needs_reset = true;
-            let attempt = Attempt {
+            return Attempt {
                 result: Err(self.error(steps[index].stage, reply)),
                 reusable: true,
                 stale: false,
             };
-            return (attempt, None);
         }
 
         // The server resets itself after a completed transaction (RFC 5321 §4.1.1.4).
         self.needs_reset = false;
-        let mut pipelined = None;
         let reply = timed(timeouts.data, async {
             match DataContent::encode(message) {
                 // Written as is (a "command" is written verbatim, then its reply read).
                 Some(content) => {
-                    pipelined = next(self);
-                    let content = match &pipelined {
-                        Some(envelope) => content.then(&envelope.wire()),
+                    let content = match next(self) {
+                        Some(commands) => content.then(&commands),
                         None => content,
                     };
                     as_reply(self.inner.command(content).await)
@@ -297,7 +294,7 @@ impl Connection {
         })
         .await;
         match reply {
-            Err(kind) => (self.broken(Stage::EndOfData, kind, false), pipelined),
+            Err(kind) => self.broken(Stage::EndOfData, kind, false),
             Ok(reply) => {
                 self.messages += 1;
                 let reusable = reply.code != 421;
@@ -306,12 +303,11 @@ impl Connection {
                 } else {
                     Err(self.error(Stage::EndOfData, ErrorKind::Reply(reply)))
                 };
-                let attempt = Attempt {
+                Attempt {
                     result,
                     reusable,
                     stale: false,
-                };
-                (attempt, pipelined)
+                }
             }
         }
     }
@@ -322,13 +318,14 @@ impl Connection {
     /// came (timeout or transport failure). Reading stops at a 421: the server is closing.
     async fn exchange(
         &mut self,
-        steps: &[Step],
+        envelope: &Envelope,
         written: bool,
         timeout: Duration,
     ) -> (Vec<SmtpReply>, Option<(usize, ErrorKind)>) {
+        let steps = &envelope.steps;
         let mut replies = Vec::with_capacity(steps.len());
-        let group: String = if self.pipelining && !written {
-            steps.iter().map(|step| step.command.as_str()).collect()
+        let group = if self.pipelining && !written {
+            envelope.wire()
         } else {
             String::new()
         };

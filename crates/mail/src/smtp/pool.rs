@@ -318,26 +318,29 @@ impl RelayPool {
                     }
                 },
             };
-            let mut promise = None;
-            let (attempt, pipelined) = connection
-                .send(envelope, written, message, &config.timeouts, |connection| {
-                    if !connection.can_pipeline_next(config.max_messages_per_connection) {
-                        return None;
-                    }
-                    let (taken, next) = self.waiting.take_on(connection)?;
-                    promise = Some(taken);
-                    Some(next)
-                })
+            // The waiting send this transaction takes on, whose envelope it writes.
+            let mut taken = None;
+            let take_on_next = |connection: &Connection| {
+                if !connection.can_pipeline_next(config.max_messages_per_connection) {
+                    return None;
+                }
+                let (promise, next) = self.waiting.take_on(connection)?;
+                let commands = next.wire();
+                taken = Some((promise, next));
+                Some(commands)
+            };
+            let attempt = connection
+                .send(&envelope, written, message, &config.timeouts, take_on_next)
                 .await;
-            match (promise, pipelined) {
-                (Some(promise), Some(envelope)) if attempt.reusable => promise.keep(Handoff {
+            match taken {
+                Some((promise, envelope)) if attempt.reusable => promise.keep(Handoff {
                     connection,
                     permit,
                     envelope,
                 }),
                 // The next send's envelope went down with the connection.
-                (Some(promise), _) => promise.retry(),
-                (None, _) => {
+                Some((promise, _)) => promise.retry(),
+                None => {
                     if attempt.stale && reused {
                         // The server dropped this session (idle, or right after the
                         // transaction that handed it over); nothing was taken. Next one.
