@@ -1,21 +1,14 @@
 //! Deliveries into the aiosmtpd fault server: replies, disconnects, slow replies, AUTH,
 //! TLS, and failover between relays.
 
-use crate::support::{assert_permanent, assert_transient, pool, send_to};
+use crate::support::{assert_permanent, assert_transient, connections, pool, send_to};
 use herald_mail::smtp::{ErrorKind, Outcome, PoolConfig, Stage, Timeouts};
 use herald_test_support::peers::{FaultServer, SmtpSink, free_port};
 use std::time::{Duration, Instant};
 
-fn one_connection() -> PoolConfig {
-    PoolConfig {
-        max_connections: 1,
-        ..PoolConfig::default()
-    }
-}
-
 async fn replies_are_classified_and_the_connection_survives_them(pipelining: bool) {
     let server = FaultServer::start(if pipelining { &["--pipelining"] } else { &[] });
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
 
     let accepted = send_to(&pool, "first@example.org").await;
     let outcome = Outcome::of(&accepted);
@@ -74,7 +67,7 @@ async fn replies_are_classified_and_the_connection_survives_them_without_pipelin
 
 async fn a_disconnect_mid_session_is_transient_and_the_pool_recovers(pipelining: bool) {
     let server = FaultServer::start(if pipelining { &["--pipelining"] } else { &[] });
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
     assert!(Outcome::of(&send_to(&pool, "before@example.org").await).is_accepted());
 
     let dropped = send_to(&pool, "hangup@example.org").await;
@@ -105,7 +98,7 @@ async fn a_disconnect_mid_session_is_transient_and_the_pool_recovers_without_pip
 #[tokio::test]
 async fn a_421_is_transient_and_the_next_message_takes_a_new_connection() {
     let server = FaultServer::start(&["--pipelining"]);
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
     let closing = send_to(&pool, "bye@example.org").await;
     assert_transient(&closing, Stage::RcptTo, Some(421));
     assert_eq!(
@@ -124,7 +117,7 @@ async fn a_reply_slower_than_the_command_timeout_is_a_transient_timeout() {
             command: Duration::from_millis(400),
             ..Timeouts::default()
         },
-        ..one_connection()
+        ..connections(1)
     };
     let pool = pool(&[server.url(None, "")], config);
     let started = Instant::now();
@@ -146,7 +139,7 @@ async fn the_right_credentials_authenticate_and_deliver() {
     let server = FaultServer::start(&["--auth", "herald:s3cret pass"]);
     let pool = pool(
         &[server.url(Some("herald:s3cret%20pass"), "")],
-        one_connection(),
+        connections(1),
     );
     let result = send_to(&pool, "ann@example.org").await;
     assert!(Outcome::of(&result).is_accepted(), "{result:?}");
@@ -155,7 +148,7 @@ async fn the_right_credentials_authenticate_and_deliver() {
 #[tokio::test]
 async fn a_relay_requiring_authentication_defers_a_sender_without_credentials() {
     let server = FaultServer::start(&["--auth", "herald:secret"]);
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
     let result = send_to(&pool, "ann@example.org").await;
     assert_transient(&result, Stage::MailFrom, Some(530));
 }
@@ -163,7 +156,7 @@ async fn a_relay_requiring_authentication_defers_a_sender_without_credentials() 
 #[tokio::test]
 async fn wrong_credentials_are_transient_and_name_the_auth_stage() {
     let server = FaultServer::start(&["--auth", "herald:secret"]);
-    let pool = pool(&[server.url(Some("herald:wrong"), "")], one_connection());
+    let pool = pool(&[server.url(Some("herald:wrong"), "")], connections(1));
     let result = send_to(&pool, "ann@example.org").await;
     assert_transient(&result, Stage::Auth, Some(535));
 }
@@ -171,12 +164,12 @@ async fn wrong_credentials_are_transient_and_name_the_auth_stage() {
 #[tokio::test]
 async fn starttls_is_used_when_offered_and_required_when_asked() {
     let server = FaultServer::start(&["--tls", "starttls", "--pipelining"]);
-    let pool_ = pool(&[server.url(None, "?insecure=true")], one_connection());
+    let pool_ = pool(&[server.url(None, "?insecure=true")], connections(1));
     let result = send_to(&pool_, "ann@example.org").await;
     assert!(Outcome::of(&result).is_accepted(), "{result:?}");
     let required = pool(
         &[server.url(None, "?tls=required&insecure=true")],
-        one_connection(),
+        connections(1),
     );
     assert!(Outcome::of(&send_to(&required, "bob@example.org").await).is_accepted());
     assert_eq!(
@@ -188,7 +181,7 @@ async fn starttls_is_used_when_offered_and_required_when_asked() {
 #[tokio::test]
 async fn a_self_signed_certificate_is_refused_unless_insecure() {
     let server = FaultServer::start(&["--tls", "starttls"]);
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
     let result = send_to(&pool, "ann@example.org").await;
     assert_transient(&result, Stage::StartTls, None);
     let message = result.unwrap_err().to_string();
@@ -198,7 +191,7 @@ async fn a_self_signed_certificate_is_refused_unless_insecure() {
 #[tokio::test]
 async fn a_relay_without_starttls_is_unusable_when_tls_is_required() {
     let server = FaultServer::start(&[]);
-    let pool = pool(&[server.url(None, "?tls=required")], one_connection());
+    let pool = pool(&[server.url(None, "?tls=required")], connections(1));
     let result = send_to(&pool, "ann@example.org").await;
     assert_transient(&result, Stage::StartTls, None);
     assert!(matches!(
@@ -211,7 +204,7 @@ async fn a_relay_without_starttls_is_unusable_when_tls_is_required() {
 async fn smtps_delivers_over_implicit_tls() {
     let server = FaultServer::start(&["--tls", "implicit", "--pipelining"]);
     let url = format!("smtps://127.0.0.1:{}?insecure=true", server.port);
-    let pool = pool(&[url], one_connection());
+    let pool = pool(&[url], connections(1));
     let result = send_to(&pool, "ann@example.org").await;
     assert!(Outcome::of(&result).is_accepted(), "{result:?}");
     assert!(Outcome::of(&send_to(&pool, "bob@example.org").await).is_accepted());
@@ -247,7 +240,7 @@ async fn when_every_relay_is_down_the_last_connection_error_is_transient() {
 #[tokio::test]
 async fn an_idle_connection_the_server_closed_is_replaced_without_failing_the_message() {
     let server = FaultServer::start(&["--pipelining", "--idle", "0.3"]);
-    let pool = pool(&[server.url(None, "")], one_connection());
+    let pool = pool(&[server.url(None, "")], connections(1));
     assert!(Outcome::of(&send_to(&pool, "before@example.org").await).is_accepted());
     tokio::time::sleep(Duration::from_millis(800)).await;
     let result = send_to(&pool, "after@example.org").await;

@@ -6,22 +6,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::support::{address, assert_permanent, assert_transient, message_to, pool, send_to};
-use herald_mail::smtp::{DeliveryError, Outcome, PoolConfig, SmtpPool, SmtpReply, Stage};
+use crate::support::{
+    address, assert_permanent, assert_transient, connections, message_to, pool, send_to,
+};
+use herald_mail::smtp::{Outcome, SmtpPool, Stage, Transaction};
 use herald_test_support::peers::FaultServer;
 
-fn two_connections() -> PoolConfig {
-    PoolConfig {
-        max_connections: 2,
-        ..PoolConfig::default()
-    }
-}
-
 /// Sends to every recipient at once; the results in the recipients' order.
-async fn send_all(
-    pool: &Arc<SmtpPool>,
-    recipients: &[String],
-) -> Vec<Result<SmtpReply, DeliveryError>> {
+async fn send_all(pool: &Arc<SmtpPool>, recipients: &[String]) -> Vec<Transaction> {
     let mut sends = tokio::task::JoinSet::new();
     for (index, recipient) in recipients.iter().enumerate() {
         let (pool, recipient) = (Arc::clone(pool), recipient.clone());
@@ -42,7 +34,7 @@ fn recipients<T: AsRef<str>>(names: impl IntoIterator<Item = T>) -> Vec<String> 
 #[tokio::test]
 async fn each_of_many_sends_over_two_pipelined_connections_gets_its_own_reply() {
     let server = FaultServer::start(&["--pipelining"]);
-    let pool = Arc::new(pool(&[server.url(None, "")], two_connections()));
+    let pool = Arc::new(pool(&[server.url(None, "")], connections(2)));
     let ok: Vec<String> = (0..16).map(|n| format!("ok{n}")).collect();
     let mut names: Vec<&str> = ok.iter().map(String::as_str).collect();
     // Faults among them: refused at RCPT, refused or deferred at the end of DATA, and a
@@ -92,7 +84,7 @@ async fn each_of_many_sends_over_two_pipelined_connections_gets_its_own_reply() 
 #[tokio::test]
 async fn without_pipelining_nothing_is_written_ahead_of_a_reply() {
     let server = FaultServer::start(&[]);
-    let pool = Arc::new(pool(&[server.url(None, "")], two_connections()));
+    let pool = Arc::new(pool(&[server.url(None, "")], connections(2)));
     let all = recipients((0..12).map(|n| format!("plain{n}")));
 
     for result in send_all(&pool, &all).await {
@@ -107,13 +99,7 @@ async fn without_pipelining_nothing_is_written_ahead_of_a_reply() {
 #[tokio::test]
 async fn an_envelope_lost_with_the_content_before_it_goes_out_again_on_a_new_connection() {
     let server = FaultServer::start(&["--pipelining", "--slow", "0.3"]);
-    let pool = Arc::new(pool(
-        &[server.url(None, "")],
-        PoolConfig {
-            max_connections: 1,
-            ..PoolConfig::default()
-        },
-    ));
+    let pool = Arc::new(pool(&[server.url(None, "")], connections(1)));
     // The slow send holds the only connection while the other two get in line, in order.
     let mut sends = tokio::task::JoinSet::new();
     for (delay, recipient) in [(0, "slow"), (50, "cut1"), (100, "after")] {
@@ -149,13 +135,7 @@ async fn an_envelope_lost_with_the_content_before_it_goes_out_again_on_a_new_con
 #[tokio::test]
 async fn a_send_stopped_while_it_waits_for_a_connection_writes_nothing() {
     let server = FaultServer::start(&["--pipelining", "--slow", "0.6"]);
-    let pool = Arc::new(pool(
-        &[server.url(None, "")],
-        PoolConfig {
-            max_connections: 1,
-            ..PoolConfig::default()
-        },
-    ));
+    let pool = Arc::new(pool(&[server.url(None, "")], connections(1)));
     let busy = {
         let pool = Arc::clone(&pool);
         tokio::spawn(async move { send_to(&pool, "slow@example.org").await })

@@ -30,6 +30,14 @@ pub fn address(text: &str) -> EmailAddress {
     EmailAddress::parse(text).expect("a valid test address")
 }
 
+/// The default pool settings with at most `max` connections per relay.
+pub fn connections(max: usize) -> PoolConfig {
+    PoolConfig {
+        max_connections: max,
+        ..PoolConfig::default()
+    }
+}
+
 /// A pool over the relays at `urls`, in that order.
 pub fn pool(urls: &[String], config: PoolConfig) -> SmtpPool {
     let relays = urls.iter().map(|url| Relay::parse(url).unwrap()).collect();
