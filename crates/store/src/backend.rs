@@ -119,6 +119,17 @@ impl SqlStore {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// Brings PostgreSQL's statistics of `tables` (a comma-separated list) up to date;
+    /// SQLite plans without them, so there it does nothing.
+    pub(crate) async fn analyze(&self, tables: &'static str) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {tables}")))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// This process's turn to write (SQLite), for a write statement outside a
     /// transaction; hold it until the statement is done.
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {

@@ -14,7 +14,7 @@ use super::write::{RowTarget, lookup, write_rows};
 use super::{CrmWriteError, MatchOn, Page, RowOutcome, Slice, StoredRecord};
 use crate::sql::Sql;
 use crate::timestamp::to_millis;
-use crate::{Backend, SqlStore, StoreError};
+use crate::{SqlStore, StoreError};
 
 #[async_trait::async_trait]
 pub trait CrmRecordStore {
@@ -194,12 +194,8 @@ impl CrmRecordStore for SqlStore {
     }
 
     async fn refresh_record_statistics(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE crm_records, crm_field_values, crm_campaign_members")
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
+        self.analyze("crm_records, crm_field_values, crm_campaign_members")
+            .await
     }
 
     async fn get_record(

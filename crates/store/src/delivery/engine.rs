@@ -253,12 +253,7 @@ impl EngineStore for SqlStore {
     }
 
     async fn refresh_recipient_statistics(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE recipients")
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
+        self.analyze("recipients").await
     }
 
     async fn finish_resolution(
