@@ -80,6 +80,10 @@ async fn a_hard_bounce_suppresses_the_address_and_the_next_commercial_send_skips
     assert_eq!((counts.sent, counts.bounced), (0, 3), "the counts follow");
     let statistics = store.instance_engagement(DEMO, first).await.unwrap();
     assert_eq!((statistics.bounced, statistics.soft_bounced), (3, 0));
+    assert_eq!(
+        statistics.attempted, 3,
+        "a bounce leaves the attempted alone"
+    );
 
     let second = send_and_wait(&app, "Default Commercial", &people).await;
     let counts = instance(store, second).await.counts;

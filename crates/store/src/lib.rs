@@ -47,8 +47,8 @@ pub use delivery::{
     BucketGrant, CapturedMessage, ClaimedRecipient, DeliveryTurn, DkimKeyRecord, DkimKeyStore,
     EngagementCounts, EngagementStore, EngineStore, Event, EventStore, LimitStore, LinkClicks,
     NewCapturedMessage, NewEvent, NewRecipient, NewWebhook, OutboxStore, Rate, Recipient,
-    RecipientCounts, RecipientResults, RecipientStore, Suppression, SuppressionStore, Unsubscribed,
-    Webhook, WebhookEvent, WebhookStore,
+    RecipientCounts, RecipientResults, RecipientStore, Settled, Suppression, SuppressionStore,
+    Unsubscribed, Webhook, WebhookEvent, WebhookStore,
 };
 pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};

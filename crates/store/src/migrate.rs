@@ -116,6 +116,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0016_drop_due_index"),
         postgres: sql_file!("postgres", "0016_drop_due_index"),
     },
+    Migration {
+        version: 17,
+        name: "drop_lease_index",
+        sqlite: sql_file!("sqlite", "0017_drop_lease_index"),
+        postgres: sql_file!("postgres", "0017_drop_lease_index"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

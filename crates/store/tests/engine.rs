@@ -10,7 +10,8 @@ use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
-    AttemptOutcome, Backend, NewEvent, NewRecipient, NewSendDefinition, SendInstance, Store,
+    AttemptOutcome, Backend, NewEvent, NewRecipient, NewSendDefinition, SendInstance, Settled,
+    Store,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use sqlx::{AnyConnection, Connection, Executor, Row};
@@ -359,13 +360,20 @@ async fn settling_completes_a_send_with_nothing_pending_and_fills_its_counts(h: 
     let id = delivering(&h, 3).await;
     assert_eq!(
         h.store.settle_instance(id, NOW).await.unwrap(),
-        Some(InstanceStatus::Sending)
+        Some(Settled {
+            status: InstanceStatus::Sending,
+            pending: 3
+        })
     );
     let claimed = h
         .store
         .claim_recipients("node-a", NOW, LEASE, 10)
         .await
         .unwrap();
+    assert!(
+        h.store.has_pending_recipients(id).await.unwrap(),
+        "in flight is pending"
+    );
     let statuses = [
         RecipientStatus::Sent,
         RecipientStatus::Bounced,
@@ -377,10 +385,14 @@ async fn settling_completes_a_send_with_nothing_pending_and_fills_its_counts(h: 
             .await
             .unwrap();
     }
+    assert!(!h.store.has_pending_recipients(id).await.unwrap());
     let done = NOW + Duration::seconds(5);
     assert_eq!(
         h.store.settle_instance(id, done).await.unwrap(),
-        Some(InstanceStatus::Complete)
+        Some(Settled {
+            status: InstanceStatus::Complete,
+            pending: 0
+        })
     );
     let instance = h.store.get_send_instance(MID, id).await.unwrap().unwrap();
     assert_eq!(instance.status, InstanceStatus::Complete);
@@ -396,7 +408,7 @@ async fn settling_completes_a_send_with_nothing_pending_and_fills_its_counts(h: 
     assert!(h.store.active_instances().await.unwrap().is_empty());
 }
 
-async fn a_cancel_pending_send_waits_for_messages_in_flight_then_cancels_the_rest(h: Harness) {
+async fn a_cancel_pending_send_cancels_what_is_not_in_flight_and_waits_for_the_rest(h: Harness) {
     let id = delivering(&h, 5).await;
     let in_flight = h
         .store
@@ -414,13 +426,22 @@ async fn a_cancel_pending_send_waits_for_messages_in_flight_then_cancels_the_res
     assert_eq!(active[0].status, InstanceStatus::CancelPending);
     assert_eq!(
         h.store.settle_instance(id, NOW).await.unwrap(),
-        Some(InstanceStatus::CancelPending)
+        Some(Settled {
+            status: InstanceStatus::CancelPending,
+            pending: 1
+        }),
+        "the one in flight is still pending"
     );
+    let counts = h.store.recipient_counts(id).await.unwrap();
+    assert_eq!(counts.get(RecipientStatus::Canceled), 4);
     let sent = outcome(in_flight[0].recipient.id, 1, RecipientStatus::Sent);
     h.store.record_outcome("node-a", &sent, NOW).await.unwrap();
     assert_eq!(
         h.store.settle_instance(id, NOW).await.unwrap(),
-        Some(InstanceStatus::Canceled)
+        Some(Settled {
+            status: InstanceStatus::Canceled,
+            pending: 0
+        })
     );
     let counts = h.store.recipient_counts(id).await.unwrap();
     assert_eq!(counts.get(RecipientStatus::Sent), 1);
@@ -640,7 +661,11 @@ async fn a_pause_committed_while_the_send_is_being_settled_is_kept(h: Harness) {
     let instance = h.store.get_send_instance(MID, id).await.unwrap().unwrap();
     assert_eq!(instance.status, InstanceStatus::Paused);
     assert_eq!(
-        h.store.settle_instance(id, NOW).await.unwrap(),
+        h.store
+            .settle_instance(id, NOW)
+            .await
+            .unwrap()
+            .map(|s| s.status),
         Some(InstanceStatus::Paused),
         "the next pass settles the paused send"
     );
@@ -660,6 +685,6 @@ backend_tests!(setup =>
     recipients_of_a_paused_send_are_not_claimed_until_it_resumes,
     a_released_recipient_is_claimable_again_as_the_same_attempt,
     settling_completes_a_send_with_nothing_pending_and_fills_its_counts,
-    a_cancel_pending_send_waits_for_messages_in_flight_then_cancels_the_rest,
+    a_cancel_pending_send_cancels_what_is_not_in_flight_and_waits_for_the_rest,
     a_failed_instance_records_why_and_cancels_its_pending_recipients,
 );

@@ -289,20 +289,20 @@ impl EngagementStore for SqlStore {
                 Some(EventKind::Sent) | None => {}
             }
         }
-        // The recipients a relay accepted or refused: a hard bounce notification turns a
-        // sent recipient bounced, so each counts once. Read through the index of
-        // (instance, status), not by counting the instance's `sent` events, which a
-        // client polling a large send's status would pay for on every call.
+        // The recipients a relay accepted or refused, as the settler last counted them on
+        // the instance (final once it is complete): a hard bounce notification turns a sent
+        // recipient bounced, which leaves the sum alone. Counting the recipients here made
+        // every status poll of a large send read all of them.
         counts.attempted = sqlx::query(
-            "SELECT COUNT(*) AS n FROM recipients
-             WHERE instance_id = $2 AND status IN ('sent', 'bounced')
-               AND EXISTS (SELECT 1 FROM send_instances WHERE id = $2 AND mid = $1)",
+            "SELECT sent + bounced AS n FROM send_instances WHERE id = $2 AND mid = $1",
         )
         .bind(mid.get())
         .bind(instance_id)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?
-        .try_get("n")?;
+        .map(|row| row.try_get("n"))
+        .transpose()?
+        .unwrap_or(0);
         Ok(counts)
     }
 }

@@ -13,7 +13,7 @@ use herald_domain::send::status::InstanceStatus;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
-use super::recipients::{Recipient, recipient_counts_on};
+use super::recipients::{Recipient, cancel_unleased_on, recipient_counts_on};
 use crate::send::SendInstance;
 use crate::send::rows::{INSTANCE_COLUMNS, instance};
 use crate::timestamp::to_millis;
@@ -163,20 +163,30 @@ pub trait EngineStore {
         recipient_id: i64,
         attempt: i64,
     ) -> Result<(), StoreError>;
-    /// Recipients waiting for an attempt, across all sends.
-    async fn pending_recipients(&self) -> Result<i64, StoreError>;
+    /// Whether any recipient of the instance is still waiting for an attempt (or in
+    /// flight): one entry of the queue's index read, however large the send.
+    async fn has_pending_recipients(&self, instance_id: i64) -> Result<bool, StoreError>;
     /// Instances that are `Sending`, `Paused` or `Cancel Pending`.
     async fn active_instances(&self) -> Result<Vec<ActiveInstance>, StoreError>;
     /// Brings an active instance's counts up to date and moves it on when its work is
     /// done: `Sending` with nothing pending becomes `Complete`; `Cancel Pending` with
     /// nothing in flight cancels what is left and becomes `Canceled`. Returns the status
-    /// it is in afterwards, or `None` when there is no such instance or its status
-    /// changed while it was being settled (nothing is written then).
+    /// it is in afterwards with the recipients still pending, or `None` when there is no
+    /// such instance or its status changed while it was being settled (nothing is written
+    /// then). It counts every recipient of the instance: the caller decides how often.
     async fn settle_instance(
         &self,
         id: i64,
         now: OffsetDateTime,
-    ) -> Result<Option<InstanceStatus>, StoreError>;
+    ) -> Result<Option<Settled>, StoreError>;
+}
+
+/// An instance as a settling pass left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    pub status: InstanceStatus,
+    /// Recipients still waiting for an attempt or in flight.
+    pub pending: i64,
 }
 
 /// Instances a node may start: due `Scheduled` ones and abandoned resolutions.
@@ -351,18 +361,15 @@ impl EngineStore for SqlStore {
         Ok(())
     }
 
-    async fn pending_recipients(&self) -> Result<i64, StoreError> {
+    async fn has_pending_recipients(&self, instance_id: i64) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            // Only a live instance has recipients waiting: read per instance, through the
-            // index of (instance, status), not across every recipient ever sent.
-            "SELECT COUNT(*) AS n FROM recipients
-             WHERE instance_id IN (SELECT id FROM send_instances
-                                   WHERE status IN ('Sending', 'Paused', 'Cancel Pending'))
-               AND status IN ('queued', 'deferred')",
+            "SELECT 1 AS one FROM recipients
+             WHERE instance_id = $1 AND status IN ('queued', 'deferred') LIMIT 1",
         )
-        .fetch_one(&self.pool)
+        .bind(instance_id)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(row.try_get("n")?)
+        Ok(row.is_some())
     }
 
     async fn active_instances(&self) -> Result<Vec<ActiveInstance>, StoreError> {
@@ -390,7 +397,7 @@ impl EngineStore for SqlStore {
         &self,
         id: i64,
         now: OffsetDateTime,
-    ) -> Result<Option<InstanceStatus>, StoreError> {
+    ) -> Result<Option<Settled>, StoreError> {
         let mut tx = self.write_tx().await?;
         let Some(row) = sqlx::query(
             "SELECT status, phase, lease_until, union_duplicates FROM send_instances WHERE id = $1",
@@ -409,33 +416,21 @@ impl EngineStore for SqlStore {
             .try_get::<Option<i64>, _>("lease_until")?
             .is_some_and(|until| until >= to_millis(now));
         let union_duplicates: i64 = row.try_get("union_duplicates")?;
-        let in_flight: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM recipients WHERE instance_id = $1
-               AND status IN ('queued', 'deferred') AND lease_until >= $2",
-        )
-        .bind(id)
-        .bind(to_millis(now))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-        let next = match status {
-            InstanceStatus::CancelPending if in_flight == 0 && !(resolving && resolver_alive) => {
-                sqlx::query(
-                    "UPDATE recipients SET status = 'canceled', completed_at = $1
-                     WHERE instance_id = $2 AND status IN ('queued', 'deferred')",
-                )
-                .bind(to_millis(now))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                InstanceStatus::Canceled
-            }
-            other => other,
-        };
+        // A cancel settles the recipients nobody holds a live lease on at once; those in
+        // flight are settled by their outcome (or canceled once released or expired), so
+        // `Canceled` comes when no recipient is pending any more.
+        if status == InstanceStatus::CancelPending && !(resolving && resolver_alive) {
+            cancel_unleased_on(&mut tx, id, now).await?;
+        }
         let counts = recipient_counts_on(&mut tx, id).await?;
-        let next = match next {
+        let next = match status {
             InstanceStatus::Sending if !resolving && counts.pending() == 0 => {
                 InstanceStatus::Complete
+            }
+            InstanceStatus::CancelPending
+                if counts.pending() == 0 && !(resolving && resolver_alive) =>
+            {
+                InstanceStatus::Canceled
             }
             other => other,
         };
@@ -471,6 +466,9 @@ impl EngineStore for SqlStore {
             return Ok(None);
         }
         tx.commit().await?;
-        Ok(Some(next))
+        Ok(Some(Settled {
+            status: next,
+            pending: counts.pending(),
+        }))
     }
 }

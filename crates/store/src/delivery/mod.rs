@@ -20,7 +20,9 @@ pub use dkim::{DkimKeyRecord, DkimKeyStore};
 pub use engagement::{
     EngagementCounts, EngagementStore, LinkClicks, RecipientResults, Unsubscribed,
 };
-pub use engine::{ActiveInstance, AttemptOutcome, ClaimedRecipient, DeliveryTurn, EngineStore};
+pub use engine::{
+    ActiveInstance, AttemptOutcome, ClaimedRecipient, DeliveryTurn, EngineStore, Settled,
+};
 pub use events::{Event, EventStore, NewEvent};
 pub use limits::{BucketGrant, LimitStore, Rate};
 pub use outbox::{CapturedMessage, NewCapturedMessage, OutboxStore};

@@ -301,16 +301,27 @@ impl RecipientStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let _turn = self.write_turn().await;
-        let updated = sqlx::query(
-            "UPDATE recipients SET status = 'canceled', completed_at = $2
-             WHERE instance_id = $1 AND status IN ('queued', 'deferred')
-               AND (lease_until IS NULL OR lease_until < $2)",
-        )
-        .bind(instance_id)
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(updated)
+        let mut conn = self.pool.acquire().await?;
+        Ok(cancel_unleased_on(&mut conn, instance_id, now).await?)
     }
+}
+
+/// Marks canceled the instance's pending recipients that no one holds a live lease on, on
+/// the caller's connection (or transaction); those in flight are left to their outcome.
+pub(crate) async fn cancel_unleased_on(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE recipients SET status = 'canceled', completed_at = $2
+         WHERE instance_id = $1 AND status IN ('queued', 'deferred')
+           AND (lease_until IS NULL OR lease_until < $2)",
+    )
+    .bind(instance_id)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(updated)
 }
