@@ -178,14 +178,21 @@ def run(args):
         # The largest RSS seen while each quarter of the audience was being sent: flat
         # quarters mean memory does not grow with the messages sent.
         quarters = [0.0] * 4
+        reached = 0
         while True:
             status = request("GET", f"{send}/instance/{instance}", token=token)
             if status["Status"] in ("Complete", "Error", "Canceled"):
                 break
             counts = status["Counts"]
             if counts["Targeted"]:
+                # The counts move in steps (the settler's passes): a step over a whole
+                # quarter gives it the same sample.
                 quarter = min(3, counts["Sent"] * 4 // counts["Targeted"])
-                quarters[quarter] = max(quarters[quarter], memory_mb(server.pid, "VmRSS"))
+                rss = memory_mb(server.pid, "VmRSS")
+                for q in range(reached + 1, quarter + 1):
+                    quarters[q] = max(quarters[q], rss)
+                quarters[quarter] = max(quarters[quarter], rss)
+                reached = max(reached, quarter)
             time.sleep(0.1)
         total = time.monotonic() - started
         if status["Status"] != "Complete":
