@@ -25,13 +25,8 @@ hz=999
 cargo build --release --quiet -p herald
 herald="${CARGO_TARGET_DIR:-target}/release/herald"
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user_option=()
-[ "$(id -u)" = 0 ] && user_option=(-u postfix)
-smtp-sink "${user_option[@]}" -c "127.0.0.1:$port" 1000 >/dev/null 2>&1 &
-sink=$!
-trap 'kill "$sink" 2>/dev/null; rm -rf "$work"' EXIT
-sleep 0.3
+. bench/sink.sh
+trap 'stop_sink; rm -rf "$work"' EXIT
 
 python3 bench/engine.py --herald "$herald" --relay "smtp://127.0.0.1:$port" \
   --postgres "$postgres" --backend "$backend" --dkim "$dkim" --recipients "$recipients" \

@@ -22,16 +22,7 @@ bytes=10240
 cargo build --release --quiet -p herald-mail --example smtp_blast
 blast="${CARGO_TARGET_DIR:-target}/release/examples/smtp_blast"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user_option=()
-[ "$(id -u)" = 0 ] && user_option=(-u postfix)
-smtp-sink "${user_option[@]}" -c "127.0.0.1:$port" 1000 >/dev/null 2>&1 &
-sink=$!
-trap 'kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.05
-done
+. bench/sink.sh
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

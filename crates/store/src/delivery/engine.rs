@@ -169,8 +169,9 @@ pub trait EngineStore {
     /// Instances that are `Sending`, `Paused` or `Cancel Pending`.
     async fn active_instances(&self) -> Result<Vec<ActiveInstance>, StoreError>;
     /// Brings an active instance's counts up to date and moves it on when its work is
-    /// done: `Sending` with nothing pending becomes `Complete`; `Cancel Pending` with
-    /// nothing in flight cancels what is left and becomes `Canceled`. Returns the status
+    /// done: `Sending` with nothing pending becomes `Complete`; `Cancel Pending` cancels
+    /// the pending recipients no one holds a live lease on, and becomes `Canceled` once
+    /// none is pending (those in flight end with their outcome). Returns the status
     /// it is in afterwards with the recipients still pending, or `None` when there is no
     /// such instance or its status changed while it was being settled (nothing is written
     /// then). It counts every recipient of the instance: the caller decides how often.
@@ -415,11 +416,13 @@ impl EngineStore for SqlStore {
         let resolver_alive = row
             .try_get::<Option<i64>, _>("lease_until")?
             .is_some_and(|until| until >= to_millis(now));
+        // Recipients may still be written (a resolution whose node is alive).
+        let still_resolving = resolving && resolver_alive;
         let union_duplicates: i64 = row.try_get("union_duplicates")?;
         // A cancel settles the recipients nobody holds a live lease on at once; those in
         // flight are settled by their outcome (or canceled once released or expired), so
         // `Canceled` comes when no recipient is pending any more.
-        if status == InstanceStatus::CancelPending && !(resolving && resolver_alive) {
+        if status == InstanceStatus::CancelPending && !still_resolving {
             cancel_unleased_on(&mut tx, id, now).await?;
         }
         let counts = recipient_counts_on(&mut tx, id).await?;
@@ -427,9 +430,7 @@ impl EngineStore for SqlStore {
             InstanceStatus::Sending if !resolving && counts.pending() == 0 => {
                 InstanceStatus::Complete
             }
-            InstanceStatus::CancelPending
-                if counts.pending() == 0 && !(resolving && resolver_alive) =>
-            {
+            InstanceStatus::CancelPending if counts.pending() == 0 && !still_resolving => {
                 InstanceStatus::Canceled
             }
             other => other,
