@@ -10,9 +10,10 @@ use sha2::Sha256;
 const TAG_BYTES: usize = 16;
 
 /// The secret that signs links. Created once per installation and kept in the database, so
-/// every node signs alike and links survive restarts.
+/// every node signs alike and links survive restarts. Holds the HMAC already keyed: each
+/// message signs several links, and keying is half of a short link's hashing.
 #[derive(Clone)]
-pub struct LinkKey(Vec<u8>);
+pub struct LinkKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for LinkKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -22,11 +23,13 @@ impl std::fmt::Debug for LinkKey {
 
 impl LinkKey {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+        Self(
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&bytes).expect("HMAC takes keys of any size"),
+        )
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any size")
+        self.0.clone()
     }
 
     /// A token carrying `payload`.

@@ -29,7 +29,11 @@ fn payload(mid: Mid, instance_id: i64, recipient_id: i64) -> String {
 /// The local part of the envelope sender of one message.
 pub fn local_part(key: &LinkKey, mid: Mid, instance_id: i64, recipient_id: i64) -> String {
     let tag = key.tag(&payload(mid, instance_id, recipient_id), TAG_BYTES);
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(2 * TAG_BYTES);
+    for byte in tag {
+        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
     format!(
         "{PREFIX}+{}-{}-{hex}",
         base36(instance_id),

@@ -122,6 +122,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0017_drop_lease_index"),
         postgres: sql_file!("postgres", "0017_drop_lease_index"),
     },
+    Migration {
+        version: 18,
+        name: "events_instance_engagement",
+        sqlite: sql_file!("sqlite", "0018_events_instance_engagement"),
+        postgres: sql_file!("postgres", "0018_events_instance_engagement"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -2,7 +2,8 @@
 //! that starts with a period gets another, and the content ends with `CRLF . CRLF`.
 //!
 //! lettre does this one byte at a time (a tenth of the engine's CPU on 10 KB messages);
-//! here whole lines are copied, and the content leaves in one write with its end mark.
+//! here the content is searched for `CRLF .` (SIMD, with memchr), copied between the
+//! periods it finds, and leaves in one write with its end mark.
 
 use std::fmt;
 
@@ -14,15 +15,21 @@ impl DataContent {
     /// UTF-8 (raw 8-bit content), which the caller then sends the slow way.
     pub fn encode(message: &[u8]) -> Option<DataContent> {
         let text = std::str::from_utf8(message).ok()?;
-        let mut out = String::with_capacity(text.len() + 64);
-        let mut line_start = true;
-        for line in text.split_inclusive('\n') {
-            if line_start && line.starts_with('.') {
-                out.push('.');
-            }
-            out.push_str(line);
-            line_start = line.ends_with("\r\n");
+        // Room for a few doubled periods, the end mark and the next transaction's
+        // commands (`then`), so that nothing is copied again.
+        let mut out = String::with_capacity(text.len() + 1024);
+        // Only a period right after CRLF (or at the very start) is at the start of a line.
+        let mut copied = 0;
+        if text.starts_with('.') {
+            out.push('.');
         }
+        for at in memchr::memmem::find_iter(message, b"\r\n.") {
+            let line_start = at + 2;
+            out.push_str(&text[copied..line_start]);
+            out.push('.');
+            copied = line_start;
+        }
+        out.push_str(&text[copied..]);
         out.push_str(if text.ends_with("\r\n") {
             ".\r\n"
         } else {

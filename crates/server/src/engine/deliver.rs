@@ -69,7 +69,9 @@ impl Engine {
         let recipient_id = claimed.recipient.id;
         let instance_id = claimed.recipient.instance_id;
         self.state.metrics.in_flight.inc();
-        let result = self.try_deliver(&claimed, slot).await;
+        // The attempt's state (11 KB: rendering, limits, SMTP) lives in one allocation of its
+        // own; the task tokio spawns and moves around stays small.
+        let result = Box::pin(self.try_deliver(&claimed, slot)).await;
         self.state.metrics.in_flight.dec();
         if let Err(err) = result {
             tracing::error!(instance = instance_id, recipient = recipient_id, error = %format!("{err:#}"), "delivery attempt failed; its lease will expire");

@@ -187,31 +187,52 @@ fn envelope_sender(plan: &Plan, recipient_id: i64, key: &LinkKey) -> Result<Emai
 }
 
 /// A plain-text version of an HTML body, for emails that have no text view: tags
-/// dropped, block ends as line breaks, the common entities decoded.
+/// dropped, block ends as line breaks, the common entities decoded. Runs once per
+/// message, so it allocates only its output and one buffer.
 fn text_of_html(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(open) = rest.find('<') {
+    while let Some(open) = memchr::memchr(b'<', rest.as_bytes()) {
         text.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('>') else {
+        let Some(close) = memchr::memchr(b'>', &rest.as_bytes()[open..]) else {
             rest = "";
             break;
         };
-        let name: String = rest[open + 1..open + close]
-            .trim_start_matches('/')
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        if ["p", "br", "div", "tr", "h1", "h2", "h3", "li"].contains(&name.as_str()) {
+        if breaks_line(&rest[open + 1..open + close]) {
             text.push('\n');
         }
         rest = &rest[open + close + 1..];
     }
     text.push_str(rest);
-    let text = decode_entities(&text);
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    lines.join("\n").trim().to_owned()
+    trimmed_lines(&decode_entities(&text))
+}
+
+/// Whether a tag (its text between `<` and `>`) ends a block of text.
+fn breaks_line(tag: &str) -> bool {
+    const BLOCKS: [&str; 8] = ["p", "br", "div", "tr", "h1", "h2", "h3", "li"];
+    let name = tag.trim_start_matches('/');
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    BLOCKS
+        .iter()
+        .any(|block| name[..end].eq_ignore_ascii_case(block))
+}
+
+/// Every line trimmed, and the whole without leading or trailing blank lines.
+fn trimmed_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    for end in ends {
+        out.push_str(text[start..end].trim());
+        out.push('\n');
+        start = end + 1;
+    }
+    out.truncate(out.trim_end().len());
+    let leading = out.len() - out.trim_start().len();
+    out.drain(..leading);
+    out
 }
 
 /// The common HTML entities decoded, in one pass (`&amp;lt;` stays `&lt;`).

@@ -2,7 +2,7 @@
 //! node commits once per batch instead of once per message (SQLite's commit is the cost
 //! that bounds a single writer; PostgreSQL pays a round trip per statement).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use herald_domain::event::EventKind;
 use herald_domain::recipient::RecipientStatus;
@@ -18,7 +18,8 @@ use crate::{Backend, StoreError};
 /// Applies the outcomes whose lease is still `owner`'s, in the caller's write transaction;
 /// returns the ids of the recipients it applied to. Each applied `Sent` or `Bounced` outcome
 /// appends its event, and a `Bounced` one suppresses the address as a hard bounce, in the
-/// same transaction.
+/// same transaction. On PostgreSQL the events are appended by the same statement (a
+/// data-modifying `WITH`): one round trip fewer on each of the delivery writer's turns.
 pub(super) async fn record_outcomes(
     tx: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -33,6 +34,7 @@ pub(super) async fn record_outcomes(
         .iter()
         .map(|outcome| {
             let finished = !outcome.status.is_pending();
+            let event = event_of(outcome);
             serde_json::json!([
                 outcome.recipient_id,
                 outcome.attempt,
@@ -40,6 +42,8 @@ pub(super) async fn record_outcomes(
                 outcome.reply,
                 outcome.next_attempt_at.map(to_millis).unwrap_or(0),
                 finished.then(|| to_millis(now)),
+                event.as_ref().map(|(kind, _)| kind.as_str()),
+                event.and_then(|(_, detail)| detail),
             ])
         })
         .collect();
@@ -53,89 +57,127 @@ pub(super) async fn record_outcomes(
             JsonColumn::Text("reply"),
             JsonColumn::Int("next_attempt_at"),
             JsonColumn::Int("completed_at"),
+            JsonColumn::Text("event_kind"),
+            JsonColumn::Text("event_detail"),
         ],
         rows,
     )
+    .push(match backend {
+        Backend::Postgres => "), applied AS (",
+        Backend::Sqlite => ") ",
+    })
     .push(
-        ") UPDATE recipients SET status = v.status, last_reply = v.reply,
+        "UPDATE recipients SET status = v.status, last_reply = v.reply,
              next_attempt_at = v.next_attempt_at, completed_at = v.completed_at,
              lease_owner = NULL, lease_until = NULL, recorded_attempts = attempts
          FROM v
          WHERE recipients.id = v.id AND recipients.attempts = v.attempt
            AND recipients.lease_owner = ",
     )
-    .bind(owner)
-    .push(" RETURNING recipients.id AS id");
+    .bind(owner);
+    match backend {
+        Backend::Postgres => sql
+            .push(
+                " RETURNING recipients.id, recipients.mid, recipients.instance_id,
+                     v.event_kind, v.event_detail),
+                 logged AS (
+                     INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
+                     SELECT mid, instance_id, id, event_kind, event_detail, ",
+            )
+            .bind(to_millis(now))
+            .push(
+                " FROM applied WHERE event_kind IS NOT NULL ORDER BY id)
+                 SELECT id, mid, instance_id FROM applied",
+            ),
+        Backend::Sqlite => sql.push(
+            " RETURNING recipients.id AS id, recipients.mid AS mid,
+                 recipients.instance_id AS instance_id",
+        ),
+    };
     let mut applied = HashSet::with_capacity(outcomes.len());
+    let mut returned = Vec::new();
     for row in sql.query().fetch_all(&mut *tx).await? {
-        applied.insert(row.try_get::<i64, _>("id")?);
+        let id: i64 = row.try_get("id")?;
+        applied.insert(id);
+        returned.push((
+            id,
+            row.try_get::<i64, _>("mid")?,
+            row.try_get::<i64, _>("instance_id")?,
+        ));
     }
-    let recorded: Vec<&AttemptOutcome> = outcomes
-        .iter()
-        .filter(|outcome| applied.contains(&outcome.recipient_id))
-        .collect();
-    append_events(tx, backend, &recorded, now).await?;
-    for outcome in recorded {
-        if outcome.status == RecipientStatus::Bounced {
+    if backend == Backend::Sqlite {
+        append_events(tx, outcomes, &returned, now).await?;
+    }
+    for outcome in outcomes {
+        if outcome.status == RecipientStatus::Bounced && applied.contains(&outcome.recipient_id) {
             suppress_bounced(tx, outcome, now).await?;
         }
     }
     Ok(applied)
 }
 
-/// The event an outcome appends to the log, if any.
-fn event_of(status: RecipientStatus) -> Option<EventKind> {
-    match status {
-        RecipientStatus::Sent => Some(EventKind::Sent),
-        RecipientStatus::Bounced => Some(EventKind::Bounced),
-        _ => None,
-    }
+/// The event an outcome appends to the log, if any, with its detail (a JSON object).
+fn event_of(outcome: &AttemptOutcome) -> Option<(EventKind, Option<String>)> {
+    let kind = match outcome.status {
+        RecipientStatus::Sent => EventKind::Sent,
+        RecipientStatus::Bounced => EventKind::Bounced,
+        _ => return None,
+    };
+    // A relay's 5xx is a hard bounce, told apart from a notification's by source.
+    let detail = outcome.reply.as_ref().map(|reply| match kind {
+        EventKind::Bounced => {
+            serde_json::json!({ "reply": reply, "kind": "hard", "source": "smtp" })
+        }
+        _ => serde_json::json!({ "reply": reply }),
+    });
+    Some((kind, detail.map(|detail| detail.to_string())))
 }
 
+/// SQLite's events of the applied outcomes (`applied`: recipient, mid, instance, as the
+/// update returned them), appended in recipient order.
 async fn append_events(
     tx: &mut sqlx::AnyConnection,
-    backend: Backend,
-    outcomes: &[&AttemptOutcome],
+    outcomes: &[AttemptOutcome],
+    applied: &[(i64, i64, i64)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    let rows: Vec<serde_json::Value> = outcomes
+    let outcomes: HashMap<i64, &AttemptOutcome> = outcomes
         .iter()
-        .filter_map(|outcome| {
-            let kind = event_of(outcome.status)?;
-            // A relay's 5xx is a hard bounce, told apart from a notification's by source.
-            let detail = outcome.reply.as_ref().map(|reply| match kind {
-                EventKind::Bounced => {
-                    serde_json::json!({ "reply": reply, "kind": "hard", "source": "smtp" })
-                }
-                _ => serde_json::json!({ "reply": reply }),
-            });
-            let detail = detail.map(|detail| detail.to_string());
+        .map(|outcome| (outcome.recipient_id, outcome))
+        .collect();
+    let mut applied = applied.to_vec();
+    applied.sort_unstable();
+    let rows: Vec<serde_json::Value> = applied
+        .iter()
+        .filter_map(|(id, mid, instance_id)| {
+            let (kind, detail) = event_of(outcomes.get(id)?)?;
             Some(serde_json::json!([
-                outcome.recipient_id,
+                mid,
+                instance_id,
+                id,
                 kind.as_str(),
-                detail
+                detail,
+                to_millis(now)
             ]))
         })
         .collect();
     if rows.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new("WITH v AS (");
+    let mut sql =
+        Sql::new("INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at) ");
     sql.bind_json_rows(
-        backend,
+        Backend::Sqlite,
         &[
-            JsonColumn::Int("id"),
+            JsonColumn::Int("mid"),
+            JsonColumn::Int("instance_id"),
+            JsonColumn::Int("recipient_id"),
             JsonColumn::Text("kind"),
             JsonColumn::Text("detail"),
+            JsonColumn::Int("created_at"),
         ],
         rows,
-    )
-    .push(
-        ") INSERT INTO events (mid, instance_id, recipient_id, kind, detail, created_at)
-         SELECT r.mid, r.instance_id, r.id, v.kind, v.detail, ",
-    )
-    .bind(to_millis(now))
-    .push(" FROM v JOIN recipients r ON r.id = v.id ORDER BY r.id");
+    );
     sql.query().execute(&mut *tx).await?;
     Ok(())
 }
