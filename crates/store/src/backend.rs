@@ -46,6 +46,8 @@ pub struct SqlStore {
     /// a millisecond: left to SQLite, every collision of the delivery writer with another
     /// write (a domain slot, a settle) stalled all deliveries for milliseconds.
     writes: Option<tokio::sync::Mutex<()>>,
+    /// Where this store's claims of each delivering instance stopped (`claims.rs`).
+    pub(crate) claim_cursors: crate::delivery::ClaimCursors,
 }
 
 /// A write transaction that holds this process's write turn (SQLite) until it ends.
@@ -97,6 +99,7 @@ impl SqlStore {
             pool,
             backend,
             writes,
+            claim_cursors: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

@@ -356,6 +356,44 @@ async fn a_released_recipient_is_claimable_again_as_the_same_attempt(h: Harness)
     assert!(!again[0].maybe_delivered_before);
 }
 
+async fn a_recipient_released_behind_the_claims_is_claimed_once_they_reach_the_end(h: Harness) {
+    delivering(&h, 5).await;
+    let first = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 2)
+        .await
+        .unwrap();
+    h.store
+        .release_recipient("node-a", first[0].recipient.id, first[0].attempt)
+        .await
+        .unwrap();
+    // The next claim goes on after the last one; the released recipient is passed over.
+    let next = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 3)
+        .await
+        .unwrap();
+    let ids = |claimed: &[herald_store::ClaimedRecipient]| -> Vec<i64> {
+        claimed.iter().map(|c| c.recipient.id).collect()
+    };
+    assert!(!ids(&next).contains(&first[0].recipient.id));
+    assert_eq!(next.len(), 3);
+    // At the end of the queue the claim looks from the front again, in the same call.
+    let last = h
+        .store
+        .claim_recipients("node-a", NOW, LEASE, 3)
+        .await
+        .unwrap();
+    assert_eq!(ids(&last), vec![first[0].recipient.id]);
+    assert!(
+        h.store
+            .claim_recipients("node-a", NOW, LEASE, 3)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn settling_completes_a_send_with_nothing_pending_and_fills_its_counts(h: Harness) {
     let id = delivering(&h, 3).await;
     assert_eq!(
@@ -684,6 +722,7 @@ backend_tests!(setup =>
     a_deferred_recipient_waits_for_its_next_attempt,
     recipients_of_a_paused_send_are_not_claimed_until_it_resumes,
     a_released_recipient_is_claimable_again_as_the_same_attempt,
+    a_recipient_released_behind_the_claims_is_claimed_once_they_reach_the_end,
     settling_completes_a_send_with_nothing_pending_and_fills_its_counts,
     a_cancel_pending_send_cancels_what_is_not_in_flight_and_waits_for_the_rest,
     a_failed_instance_records_why_and_cancels_its_pending_recipients,

@@ -1,6 +1,17 @@
 //! Claiming due recipients for delivery. Each claim reads the pending recipients of one
 //! delivering instance through the partial index `recipients_pending`, in the order they
 //! fell due, and stops at the limit: its cost does not grow with the size of the queue.
+//!
+//! A claim also starts where the store's last claim of that instance stopped (its
+//! cursor), not at the front of the queue: the front holds the recipients in flight
+//! (pending until their outcome, leased) and the index entries of those already sent
+//! (dead until vacuum), which a claim from the front steps over every time: 1 ms of a
+//! PostgreSQL claim of ~90 in a 100k send. A claim that finds fewer after the cursor than
+//! it asked for looks again from the front at once and drops the cursor: whatever was
+//! passed over (a recipient released, or whose lease ran out) is claimed then.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use herald_domain::mid::Mid;
 use sqlx::Row;
@@ -11,11 +22,41 @@ use super::recipients::{RECIPIENT_COLUMNS, recipient};
 use crate::timestamp::to_millis;
 use crate::{Backend, StoreError};
 
+/// The cursor of a claim that starts at the front of the queue.
+const FRONT: (i64, i64) = (i64::MIN, i64::MIN);
+
+/// Where each instance's last claim stopped: the `(next_attempt_at, id)` of the last
+/// recipient it took.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimCursors(Mutex<HashMap<i64, (i64, i64)>>);
+
+impl ClaimCursors {
+    fn get(&self, instance_id: i64) -> (i64, i64) {
+        let cursors = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cursors.get(&instance_id).copied().unwrap_or(FRONT)
+    }
+
+    fn set(&self, instance_id: i64, cursor: Option<(i64, i64)>) {
+        let mut cursors = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match cursor {
+            Some(cursor) => cursors.insert(instance_id, cursor),
+            None => cursors.remove(&instance_id),
+        };
+    }
+}
+
 /// Claims up to `limit` due recipients, oldest instance first, inside the caller's write
 /// transaction.
 pub(super) async fn claim_recipients(
     tx: &mut sqlx::AnyConnection,
     backend: Backend,
+    cursors: &ClaimCursors,
     owner: &str,
     now: OffsetDateTime,
     lease: Duration,
@@ -30,28 +71,49 @@ pub(super) async fn claim_recipients(
     .iter()
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
+    let claimant = Claimant { owner, now, lease };
     let mut claimed = Vec::new();
     for instance_id in instances {
         let wanted = limit - claimed.len() as i64;
         if wanted <= 0 {
             break;
         }
-        let picked = claim_from(tx, backend, instance_id, owner, now, lease, wanted).await?;
-        claimed.extend(picked);
+        let mut cursor = cursors.get(instance_id);
+        loop {
+            let wanted = limit - claimed.len() as i64;
+            let (picked, stopped_at) =
+                claim_from(tx, backend, instance_id, cursor, &claimant, wanted).await?;
+            let full = picked.len() as i64 == wanted;
+            cursors.set(instance_id, stopped_at.filter(|_| full));
+            claimed.extend(picked);
+            // Short after a cursor: look again from the front, once.
+            if full || cursor == FRONT {
+                break;
+            }
+            cursor = FRONT;
+        }
     }
     Ok(claimed)
 }
 
-/// Claims up to `limit` due recipients of one instance, if it is still delivering.
+/// Who claims, when, and for how long.
+struct Claimant<'a> {
+    owner: &'a str,
+    now: OffsetDateTime,
+    lease: Duration,
+}
+
+/// Claims up to `limit` due recipients of one instance after `cursor`, if it is still
+/// delivering; with the cursor after the last of them.
 async fn claim_from(
     tx: &mut sqlx::AnyConnection,
     backend: Backend,
     instance_id: i64,
-    owner: &str,
-    now: OffsetDateTime,
-    lease: Duration,
+    cursor: (i64, i64),
+    claimant: &Claimant<'_>,
     limit: i64,
-) -> Result<Vec<ClaimedRecipient>, StoreError> {
+) -> Result<(Vec<ClaimedRecipient>, Option<(i64, i64)>), StoreError> {
+    let Claimant { owner, now, lease } = *claimant;
     // The picked ids are materialized once: as `WHERE id IN (SELECT … LIMIT …)`,
     // PostgreSQL may run the subquery again while updating (a re-check, or a plan that
     // rescans it), and with SKIP LOCKED each run picks other rows; a claim of 16 once took
@@ -61,6 +123,7 @@ async fn claim_from(
              SELECT id FROM recipients
              WHERE instance_id = $5 AND status IN ('queued', 'deferred')
                AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+               AND (next_attempt_at, id) > ($6, $7)
              ORDER BY next_attempt_at, id LIMIT $4 {skip})
          UPDATE recipients SET lease_owner = $1, lease_until = $2, attempts = attempts + 1,
              first_attempt_at = COALESCE(first_attempt_at, $3)
@@ -76,6 +139,8 @@ async fn claim_from(
         .bind(to_millis(now))
         .bind(limit)
         .bind(instance_id)
+        .bind(cursor.0)
+        .bind(cursor.1)
         .fetch_all(&mut *tx)
         .await?;
     let mut claimed = rows
@@ -92,5 +157,13 @@ async fn claim_from(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     claimed.sort_by_key(|c| c.recipient.id);
-    Ok(claimed)
+    let mut stopped_at = None;
+    for row in &rows {
+        let position = (
+            row.try_get::<i64, _>("next_attempt_at")?,
+            row.try_get("id")?,
+        );
+        stopped_at = stopped_at.max(Some(position));
+    }
+    Ok((claimed, stopped_at))
 }

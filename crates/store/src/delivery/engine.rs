@@ -334,7 +334,16 @@ impl EngineStore for SqlStore {
         let applied =
             super::outcomes::record_outcomes(&mut tx, self.backend, owner, outcomes, now).await?;
         let claimed = if limit > 0 {
-            super::claims::claim_recipients(&mut tx, self.backend, owner, now, lease, limit).await?
+            super::claims::claim_recipients(
+                &mut tx,
+                self.backend,
+                &self.claim_cursors,
+                owner,
+                now,
+                lease,
+                limit,
+            )
+            .await?
         } else {
             Vec::new()
         };

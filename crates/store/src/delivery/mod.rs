@@ -15,6 +15,8 @@ mod recipients;
 mod suppressions;
 mod webhooks;
 
+pub(crate) use claims::ClaimCursors;
+
 pub use bounces::{AsyncBounce, BounceRecorded, BounceStore, BouncedMessage};
 pub use dkim::{DkimKeyRecord, DkimKeyStore};
 pub use engagement::{
