@@ -39,6 +39,15 @@ impl ClaimCursors {
         cursors.get(&instance_id).copied().unwrap_or(FRONT)
     }
 
+    /// Forgets the cursors of instances no longer delivering (ended, paused, canceled).
+    fn keep_only(&self, delivering: &[i64]) {
+        let mut cursors = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cursors.retain(|instance_id, _| delivering.contains(instance_id));
+    }
+
     fn set(&self, instance_id: i64, cursor: Option<(i64, i64)>) {
         let mut cursors = self
             .0
@@ -71,6 +80,7 @@ pub(super) async fn claim_recipients(
     .iter()
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
+    cursors.keep_only(&instances);
     let claimant = Claimant { owner, now, lease };
     let mut claimed = Vec::new();
     for instance_id in instances {
