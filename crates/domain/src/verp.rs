@@ -7,6 +7,8 @@
 //! local part does not break it, and the local part is at most 60 characters whatever
 //! the ids (RFC 5321 allows 64).
 
+use std::fmt::Write;
+
 use crate::mid::Mid;
 use crate::signed_link::LinkKey;
 
@@ -31,8 +33,8 @@ pub fn local_part(key: &LinkKey, mid: Mid, instance_id: i64, recipient_id: i64) 
     let tag = key.tag(&payload(mid, instance_id, recipient_id), TAG_BYTES);
     let mut hex = String::with_capacity(2 * TAG_BYTES);
     for byte in tag {
-        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
     }
     format!(
         "{PREFIX}+{}-{}-{hex}",

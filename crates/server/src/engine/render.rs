@@ -188,7 +188,8 @@ fn envelope_sender(plan: &Plan, recipient_id: i64, key: &LinkKey) -> Result<Emai
 
 /// A plain-text version of an HTML body, for emails that have no text view: tags
 /// dropped, block ends as line breaks, the common entities decoded. Runs once per
-/// message, so it allocates only its output and one buffer.
+/// message, so it allocates one buffer per step (tags, entities, lines) and nothing per
+/// tag or line.
 fn text_of_html(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut rest = html;

@@ -11,7 +11,7 @@
 //! passed over (a recipient released, or whose lease ran out) is claimed then.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use herald_domain::mid::Mid;
 use sqlx::Row;
@@ -31,28 +31,27 @@ const FRONT: (i64, i64) = (i64::MIN, i64::MIN);
 pub(crate) struct ClaimCursors(Mutex<HashMap<i64, (i64, i64)>>);
 
 impl ClaimCursors {
-    fn get(&self, instance_id: i64) -> (i64, i64) {
-        let cursors = self
-            .0
+    /// The map; a panic elsewhere while it was held leaves cursors that are still usable
+    /// (at worst one points past a recipient, which the next wrap claims).
+    fn lock(&self) -> MutexGuard<'_, HashMap<i64, (i64, i64)>> {
+        self.0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, instance_id: i64) -> (i64, i64) {
+        let cursors = self.lock();
         cursors.get(&instance_id).copied().unwrap_or(FRONT)
     }
 
     /// Forgets the cursors of instances no longer delivering (ended, paused, canceled).
     fn keep_only(&self, delivering: &[i64]) {
-        let mut cursors = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cursors = self.lock();
         cursors.retain(|instance_id, _| delivering.contains(instance_id));
     }
 
     fn set(&self, instance_id: i64, cursor: Option<(i64, i64)>) {
-        let mut cursors = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cursors = self.lock();
         match cursor {
             Some(cursor) => cursors.insert(instance_id, cursor),
             None => cursors.remove(&instance_id),

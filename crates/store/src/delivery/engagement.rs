@@ -260,7 +260,8 @@ impl EngagementStore for SqlStore {
             // A notification's temporary failure ("kind":"soft") is counted apart. Read
             // through the index of (instance, kind) (`+mid` keeps SQLite off the index of
             // mid): a status poll of a large send must not count its `sent` events, nor
-            // the account's other events.
+            // the account's other events. The `kind IN (…)` list is the index's own
+            // predicate, word for word (migration 18): SQLite matches it literally.
             "SELECT kind || CASE WHEN kind = 'bounced' AND detail LIKE '%\"kind\":\"soft\"%'
                               THEN '/soft' ELSE '' END AS kind_key,
                     COUNT(*) AS n, COUNT(DISTINCT recipient_id) AS distinct_n

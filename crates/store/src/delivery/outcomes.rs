@@ -30,11 +30,12 @@ pub(super) async fn record_outcomes(
     if outcomes.is_empty() {
         return Ok(HashSet::new());
     }
+    let events: Vec<Option<OutcomeEvent>> = outcomes.iter().map(event_of).collect();
     let rows = outcomes
         .iter()
-        .map(|outcome| {
+        .zip(&events)
+        .map(|(outcome, event)| {
             let finished = !outcome.status.is_pending();
-            let event = event_of(outcome);
             serde_json::json!([
                 outcome.recipient_id,
                 outcome.attempt,
@@ -43,7 +44,7 @@ pub(super) async fn record_outcomes(
                 outcome.next_attempt_at.map(to_millis).unwrap_or(0),
                 finished.then(|| to_millis(now)),
                 event.as_ref().map(|(kind, _)| kind.as_str()),
-                event.and_then(|(_, detail)| detail),
+                event.as_ref().and_then(|(_, detail)| detail.as_deref()),
             ])
         })
         .collect();
@@ -106,7 +107,7 @@ pub(super) async fn record_outcomes(
         ));
     }
     if backend == Backend::Sqlite {
-        append_events(tx, outcomes, &returned, now).await?;
+        append_events(tx, outcomes, &events, &returned, now).await?;
     }
     for outcome in outcomes {
         if outcome.status == RecipientStatus::Bounced && applied.contains(&outcome.recipient_id) {
@@ -116,8 +117,11 @@ pub(super) async fn record_outcomes(
     Ok(applied)
 }
 
-/// The event an outcome appends to the log, if any, with its detail (a JSON object).
-fn event_of(outcome: &AttemptOutcome) -> Option<(EventKind, Option<String>)> {
+/// An event an outcome appends to the log: its kind and detail (a JSON object).
+type OutcomeEvent = (EventKind, Option<String>);
+
+/// The event an outcome appends to the log, if any.
+fn event_of(outcome: &AttemptOutcome) -> Option<OutcomeEvent> {
     let kind = match outcome.status {
         RecipientStatus::Sent => EventKind::Sent,
         RecipientStatus::Bounced => EventKind::Bounced,
@@ -133,24 +137,27 @@ fn event_of(outcome: &AttemptOutcome) -> Option<(EventKind, Option<String>)> {
     Some((kind, detail.map(|detail| detail.to_string())))
 }
 
-/// SQLite's events of the applied outcomes (`applied`: recipient, mid, instance, as the
-/// update returned them), appended in recipient order.
+/// SQLite's events of the applied outcomes (`events`: each outcome's, as `event_of` made
+/// it; `applied`: recipient, mid, instance, as the update returned them), appended in
+/// recipient order.
 async fn append_events(
     tx: &mut sqlx::AnyConnection,
     outcomes: &[AttemptOutcome],
+    events: &[Option<OutcomeEvent>],
     applied: &[(i64, i64, i64)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    let outcomes: HashMap<i64, &AttemptOutcome> = outcomes
+    let events: HashMap<i64, &OutcomeEvent> = outcomes
         .iter()
-        .map(|outcome| (outcome.recipient_id, outcome))
+        .zip(events)
+        .filter_map(|(outcome, event)| Some((outcome.recipient_id, event.as_ref()?)))
         .collect();
     let mut applied = applied.to_vec();
     applied.sort_unstable();
     let rows: Vec<serde_json::Value> = applied
         .iter()
         .filter_map(|(id, mid, instance_id)| {
-            let (kind, detail) = event_of(outcomes.get(id)?)?;
+            let (kind, detail) = events.get(id)?;
             Some(serde_json::json!([
                 mid,
                 instance_id,
