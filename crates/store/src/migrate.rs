@@ -128,6 +128,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0018_events_instance_engagement"),
         postgres: sql_file!("postgres", "0018_events_instance_engagement"),
     },
+    Migration {
+        version: 19,
+        name: "limit_wants",
+        sqlite: sql_file!("sqlite", "0019_limit_wants"),
+        postgres: sql_file!("postgres", "0019_limit_wants"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -251,6 +251,45 @@ async fn a_smaller_limit_uses_only_the_lower_slots(h: Harness) {
     );
 }
 
+async fn a_want_is_seen_by_the_other_nodes_until_it_runs_out(h: Harness) {
+    let store = &h.store;
+    store.want_slot("domain:d", "b", NOW + LEASE).await.unwrap();
+    store.want_slot("domain:e", "a", NOW + LEASE).await.unwrap();
+    assert_eq!(
+        store.slots_wanted("a", NOW).await.unwrap(),
+        vec!["domain:d".to_owned()],
+        "a node sees what the others want, not its own wants"
+    );
+    assert_eq!(
+        store.slots_wanted("a", NOW + LEASE).await.unwrap(),
+        vec!["domain:d".to_owned()],
+        "a want holds until the time it gave"
+    );
+    assert!(
+        store
+            .slots_wanted("a", NOW + LEASE + ms(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .want_slot("domain:d", "b", NOW + LEASE * 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.slots_wanted("a", NOW + LEASE + ms(1)).await.unwrap(),
+        vec!["domain:d".to_owned()],
+        "asking again moves the want's end"
+    );
+}
+
+async fn a_node_shutting_down_forgets_its_wants(h: Harness) {
+    let store = &h.store;
+    store.want_slot("domain:d", "b", NOW + LEASE).await.unwrap();
+    store.release_all_slots("b").await.unwrap();
+    assert!(store.slots_wanted("a", NOW).await.unwrap().is_empty());
+}
+
 /// A delivering instance with one recipient; its id.
 async fn one_recipient(h: &Harness) -> i64 {
     const MID: Mid = Mid::from_stored(100_000_001);
@@ -409,4 +448,6 @@ backend_tests!(setup =>
     releasing_another_owners_slot_does_nothing,
     a_dead_nodes_slots_are_taken_over_once_their_lease_runs_out,
     a_smaller_limit_uses_only_the_lower_slots,
+    a_want_is_seen_by_the_other_nodes_until_it_runs_out,
+    a_node_shutting_down_forgets_its_wants,
 );

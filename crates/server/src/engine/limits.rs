@@ -5,16 +5,19 @@
 //!   second's tokens in one statement, spends it locally (spaced evenly by a pacer), and
 //!   asks again when it runs out;
 //! - a domain's concurrency is a set of leased slot rows; a node claims a slot per message
-//!   in flight and reuses it for the next messages to the domain, giving it back once it
-//!   has carried [`MIN_USES`] messages over at least [`HOLD`] (so that other nodes get
-//!   their turn, while the database sees few statements per message), or when unused
-//!   for [`LINGER`]. A dead node's slots come free when their lease (the engine's lease)
+//!   in flight and reuses it for the next messages to the domain. A node that finds every
+//!   slot held says it wants one (for [`WANT`], renewed while it waits); while another
+//!   node wants a domain's slots, a node gives back those that have carried [`MIN_USES`]
+//!   messages over at least [`HOLD`] (its turn) and those unused for [`LINGER`]. While no
+//!   one else wants them it keeps its slots, and gives one back only once it has been
+//!   unused for [`IDLE`]: a domain no other node waits for costs no slot claims, whatever
+//!   its traffic. A dead node's slots come free when their lease (the engine's lease)
 //!   runs out.
 //!
 //! The relay's connection limit is its pool size, per node (`transport.rs`).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,12 +29,17 @@ use super::Engine;
 use super::plan::Plan;
 use super::transport::Transport;
 
-/// A domain slot is given back once it has been held this long…
+/// While another node wants a domain's slots, a slot is given back once it has been held
+/// this long…
 const HOLD: Duration = Duration::from_secs(5);
-/// …and has carried this many messages.
+/// …and has carried this many messages…
 const MIN_USES: u32 = 10;
-/// How long an unused slot stays with the node, ready for the next message.
+/// …or has been unused this long.
 const LINGER: Duration = Duration::from_secs(1);
+/// How long an unused slot stays with the node while no other node wants it.
+const IDLE: Duration = Duration::from_secs(30);
+/// How long a node's want of a slot lasts; it is said again once half of it has passed.
+const WANT: Duration = Duration::from_secs(1);
 /// How often the keeper gives back slots and a waiter asks for a slot again.
 const TICK: Duration = Duration::from_millis(50);
 /// How long to wait before asking again when the database could not be reached.
@@ -137,8 +145,10 @@ struct SlotState {
     idle: Vec<(Held, Instant)>,
     /// In use, or being claimed.
     busy: usize,
-    /// Held long enough: to give back.
+    /// Held long enough while another node wants them: to give back.
     returning: Vec<i64>,
+    /// Until when this node's want of a slot lasts, as last said to the database.
+    wanting_until: Option<Instant>,
 }
 
 /// One domain's concurrency slots as this node holds them.
@@ -146,6 +156,8 @@ struct DomainSlots {
     name: String,
     state: Mutex<SlotState>,
     freed: Notify,
+    /// Whether another node wanted a slot at the keeper's last look.
+    wanted: AtomicBool,
 }
 
 impl DomainSlots {
@@ -153,19 +165,44 @@ impl DomainSlots {
         self.state.lock().expect("slot lock poisoned")
     }
 
-    /// What the keeper should give back now: slots held long enough, and slots unused
-    /// for a while.
+    fn wanted(&self) -> bool {
+        self.wanted.load(Ordering::Relaxed)
+    }
+
+    /// What the keeper should give back now: while another node wants them, slots held
+    /// long enough and slots unused for a while; slots unused for long in any case.
     fn to_give_back(&self) -> Vec<i64> {
+        let wanted = self.wanted();
         let mut state = self.state();
         let mut back = std::mem::take(&mut state.returning);
         state.idle.retain(|(held, idle_since)| {
-            let keep = idle_since.elapsed() < LINGER && !held.done();
+            let unused = idle_since.elapsed();
+            let keep = unused < IDLE && !(wanted && (unused >= LINGER || held.done()));
             if !keep {
                 back.push(held.number);
             }
             keep
         });
         back
+    }
+
+    fn holds_any(&self) -> bool {
+        let state = self.state();
+        state.busy > 0 || !state.idle.is_empty()
+    }
+
+    /// Whether this node's want should be said (again) to the database now; if so, it
+    /// counts as said.
+    fn want_due(&self) -> bool {
+        let mut state = self.state();
+        let now = Instant::now();
+        let due = state
+            .wanting_until
+            .is_none_or(|until| until < now + WANT / 2);
+        if due {
+            state.wanting_until = Some(now + WANT);
+        }
+        due
     }
 
     fn is_empty(&self) -> bool {
@@ -189,7 +226,7 @@ impl Drop for Slot {
         {
             let mut state = self.domain.state();
             state.busy -= 1;
-            if held.done() {
+            if held.done() && self.domain.wanted() {
                 state.returning.push(held.number);
             } else {
                 state.idle.push((held, Instant::now()));
@@ -289,6 +326,7 @@ impl Limits {
                     name,
                     state: Mutex::new(SlotState::default()),
                     freed: Notify::new(),
+                    wanted: AtomicBool::new(false),
                 })
             })
             .clone();
@@ -327,7 +365,10 @@ impl Limits {
                             }),
                         };
                     }
-                    Ok(None) => slots.state().busy -= 1,
+                    Ok(None) => {
+                        slots.state().busy -= 1;
+                        self.want(&slots).await;
+                    }
                     Err(err) => {
                         slots.state().busy -= 1;
                         tracing::warn!(limit = %slots.name, error = %err, "could not claim a slot; waiting");
@@ -340,6 +381,32 @@ impl Limits {
         }
     }
 
+    /// Tells the other nodes that this one waits for a slot of `slots`' domain (once per
+    /// half a [`WANT`], however many messages wait).
+    async fn want(&self, slots: &DomainSlots) {
+        if !slots.want_due() {
+            return;
+        }
+        let until = self.clock.now() + WANT;
+        if let Err(err) = self.store.want_slot(&slots.name, &self.node, until).await {
+            tracing::warn!(limit = %slots.name, error = %err, "could not say that this node waits for a slot");
+        }
+    }
+
+    /// The domains whose slots other nodes want, if this node holds any slots to give.
+    async fn wanted_elsewhere(&self, domains: &[Arc<DomainSlots>]) -> HashSet<String> {
+        if !domains.iter().any(|slots| slots.holds_any()) {
+            return HashSet::new();
+        }
+        match self.store.slots_wanted(&self.node, self.clock.now()).await {
+            Ok(names) => names.into_iter().collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read which slots other nodes want");
+                HashSet::new()
+            }
+        }
+    }
+
     /// Gives back every slot this node holds (at shutdown, once messages have drained).
     pub async fn release_all(&self) {
         if let Err(err) = self.store.release_all_slots(&self.node).await {
@@ -347,8 +414,9 @@ impl Limits {
         }
     }
 
-    /// Gives back the slots held long enough or unused, renews the others' leases when
-    /// due, and forgets domains this node holds nothing of.
+    /// Gives back the slots other nodes want that were held long enough or unused, and
+    /// those unused for long; renews the others' leases when due, and forgets domains this
+    /// node holds nothing of.
     async fn keep(&self, renewed_at: &mut Instant) {
         let domains: Vec<Arc<DomainSlots>> = self
             .domains
@@ -357,7 +425,11 @@ impl Limits {
             .values()
             .cloned()
             .collect();
+        let wanted = self.wanted_elsewhere(&domains).await;
         for slots in &domains {
+            slots
+                .wanted
+                .store(wanted.contains(&slots.name), Ordering::Relaxed);
             let back = slots.to_give_back();
             if back.is_empty() {
                 continue;
@@ -530,6 +602,61 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), third)
             .await
             .expect("it goes once the other node gives the unused slot back")
+            .unwrap();
+    }
+
+    /// Makes `slot` one that has had its turn (held for `HOLD`, carried `MIN_USES`).
+    fn had_its_turn(slot: &mut Slot) {
+        let held = slot.held.as_mut().expect("a held slot");
+        held.since = Instant::now() - HOLD;
+        held.uses = MIN_USES;
+    }
+
+    /// Whether `node` could claim the domain's only slot in the database now.
+    async fn free_for(limits: &Limits, node: &str) -> bool {
+        let now = limits.clock.now();
+        let claimed = limits
+            .store
+            .claim_slot("domain:example.com", 1, node, now, limits.lease)
+            .await
+            .unwrap();
+        claimed.is_some()
+    }
+
+    #[tokio::test]
+    async fn a_node_keeps_its_slots_while_no_other_node_wants_them() {
+        let (_db, a, _b) = two_nodes(|| concurrency(1)).await;
+        let mut slot = a.acquire("r", "example.com").await;
+        had_its_turn(&mut slot);
+        a.keep(&mut Instant::now()).await;
+        drop(slot);
+        tokio::time::sleep(LINGER).await;
+        a.keep(&mut Instant::now()).await;
+        assert!(
+            !free_for(&a, "node-c").await,
+            "a slot that had its turn and went unused for a while is still held"
+        );
+        let again = tokio::time::timeout(Duration::from_millis(20), a.acquire("r", "example.com"));
+        drop(again.await.expect("the node goes on using it"));
+    }
+
+    #[tokio::test]
+    async fn a_slot_that_had_its_turn_goes_to_another_node_that_wants_it() {
+        let (_db, a, b) = two_nodes(|| concurrency(1)).await;
+        let b = Arc::new(b);
+        let mut slot = a.acquire("r", "example.com").await;
+        had_its_turn(&mut slot);
+        let waiting = tokio::spawn({
+            let b = b.clone();
+            async move { b.acquire("r", "example.com").await }
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        a.keep(&mut Instant::now()).await;
+        drop(slot);
+        a.keep(&mut Instant::now()).await;
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("the waiting node gets the slot once it is given back")
             .unwrap();
     }
 

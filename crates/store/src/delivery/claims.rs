@@ -9,9 +9,15 @@
 //! PostgreSQL claim of ~90 in a 100k send. A claim that finds fewer after the cursor than
 //! it asked for looks again from the front at once and drops the cursor: whatever was
 //! passed over (a recipient released, or whose lease ran out) is claimed then.
+//!
+//! The list of delivering instances a claim goes through is read again only when the last
+//! reading is older than [`FRESH`] or the claim comes up short: a busy node's claims skip
+//! that round trip, a new send waits at most [`FRESH`] behind a busy one, and a claim's own
+//! statement checks that its instance still delivers.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use herald_domain::mid::Mid;
 use sqlx::Row;
@@ -25,37 +31,64 @@ use crate::{Backend, StoreError};
 /// The cursor of a claim that starts at the front of the queue.
 const FRONT: (i64, i64) = (i64::MIN, i64::MIN);
 
-/// Where each instance's last claim stopped: the `(next_attempt_at, id)` of the last
-/// recipient it took.
+/// How long a reading of the delivering instances serves claims that find all they ask.
+const FRESH: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What the store remembers between claims.
 #[derive(Debug, Default)]
-pub(crate) struct ClaimCursors(Mutex<HashMap<i64, (i64, i64)>>);
+struct Remembered {
+    /// Where each instance's last claim stopped: the `(next_attempt_at, id)` of the last
+    /// recipient it took.
+    cursors: HashMap<i64, (i64, i64)>,
+    /// The delivering instances, oldest first, and when they were read.
+    delivering: Option<(Instant, Vec<i64>)>,
+}
+
+/// The claims' memory: cursors and the delivering instances.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimCursors(Mutex<Remembered>);
 
 impl ClaimCursors {
-    /// The map; a panic elsewhere while it was held leaves cursors that are still usable
-    /// (at worst one points past a recipient, which the next wrap claims).
-    fn lock(&self) -> MutexGuard<'_, HashMap<i64, (i64, i64)>> {
+    /// The memory; a panic elsewhere while it was held leaves cursors that are still
+    /// usable (at worst one points past a recipient, which the next wrap claims).
+    fn lock(&self) -> MutexGuard<'_, Remembered> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn get(&self, instance_id: i64) -> (i64, i64) {
-        let cursors = self.lock();
-        cursors.get(&instance_id).copied().unwrap_or(FRONT)
-    }
-
-    /// Forgets the cursors of instances no longer delivering (ended, paused, canceled).
-    fn keep_only(&self, delivering: &[i64]) {
-        let mut cursors = self.lock();
-        cursors.retain(|instance_id, _| delivering.contains(instance_id));
+        let remembered = self.lock();
+        remembered
+            .cursors
+            .get(&instance_id)
+            .copied()
+            .unwrap_or(FRONT)
     }
 
     fn set(&self, instance_id: i64, cursor: Option<(i64, i64)>) {
-        let mut cursors = self.lock();
+        let mut remembered = self.lock();
         match cursor {
-            Some(cursor) => cursors.insert(instance_id, cursor),
-            None => cursors.remove(&instance_id),
+            Some(cursor) => remembered.cursors.insert(instance_id, cursor),
+            None => remembered.cursors.remove(&instance_id),
         };
+    }
+
+    /// The delivering instances as last read, if that was less than [`FRESH`] ago.
+    fn delivering(&self) -> Option<Vec<i64>> {
+        let remembered = self.lock();
+        let (read_at, instances) = remembered.delivering.as_ref()?;
+        (read_at.elapsed() < FRESH).then(|| instances.clone())
+    }
+
+    /// Remembers the delivering instances just read, and forgets the cursors of those no
+    /// longer delivering (ended, paused, canceled).
+    fn read(&self, delivering: &[i64]) {
+        let mut remembered = self.lock();
+        remembered
+            .cursors
+            .retain(|instance_id, _| delivering.contains(instance_id));
+        remembered.delivering = Some((Instant::now(), delivering.to_vec()));
     }
 }
 
@@ -70,6 +103,27 @@ pub(super) async fn claim_recipients(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedRecipient>, StoreError> {
+    let claimant = Claimant { owner, now, lease };
+    let mut claimed = Vec::new();
+    let mut tried = Vec::new();
+    if let Some(instances) = cursors.delivering() {
+        claim_each(
+            tx,
+            backend,
+            cursors,
+            &claimant,
+            &instances,
+            limit,
+            &mut claimed,
+        )
+        .await?;
+        if claimed.len() as i64 == limit {
+            return Ok(claimed);
+        }
+        tried = instances;
+    }
+    // Short (or nothing remembered): read the delivering instances again, and go on with
+    // those not tried yet.
     let instances: Vec<i64> = sqlx::query(
         "SELECT id FROM send_instances WHERE status = 'Sending' AND phase = 'delivering'
          ORDER BY id",
@@ -79,10 +133,35 @@ pub(super) async fn claim_recipients(
     .iter()
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
-    cursors.keep_only(&instances);
-    let claimant = Claimant { owner, now, lease };
-    let mut claimed = Vec::new();
-    for instance_id in instances {
+    cursors.read(&instances);
+    let untried: Vec<i64> = instances
+        .into_iter()
+        .filter(|instance_id| !tried.contains(instance_id))
+        .collect();
+    claim_each(
+        tx,
+        backend,
+        cursors,
+        &claimant,
+        &untried,
+        limit,
+        &mut claimed,
+    )
+    .await?;
+    Ok(claimed)
+}
+
+/// Claims due recipients of `instances` in turn, until `claimed` holds `limit`.
+async fn claim_each(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    cursors: &ClaimCursors,
+    claimant: &Claimant<'_>,
+    instances: &[i64],
+    limit: i64,
+    claimed: &mut Vec<ClaimedRecipient>,
+) -> Result<(), StoreError> {
+    for &instance_id in instances {
         let wanted = limit - claimed.len() as i64;
         if wanted <= 0 {
             break;
@@ -91,7 +170,7 @@ pub(super) async fn claim_recipients(
         loop {
             let wanted = limit - claimed.len() as i64;
             let (picked, stopped_at) =
-                claim_from(tx, backend, instance_id, cursor, &claimant, wanted).await?;
+                claim_from(tx, backend, instance_id, cursor, claimant, wanted).await?;
             let full = picked.len() as i64 == wanted;
             cursors.set(instance_id, stopped_at.filter(|_| full));
             claimed.extend(picked);
@@ -102,7 +181,7 @@ pub(super) async fn claim_recipients(
             cursor = FRONT;
         }
     }
-    Ok(claimed)
+    Ok(())
 }
 
 /// Who claims, when, and for how long.

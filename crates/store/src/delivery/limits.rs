@@ -55,8 +55,22 @@ pub trait LimitStore {
     /// Gives back slots of `name` that `owner` holds.
     async fn release_slots(&self, owner: &str, name: &str, slots: &[i64])
     -> Result<(), StoreError>;
-    /// Gives back every slot `owner` holds (a node shutting down).
+    /// Gives back every slot `owner` holds, and forgets what it wants (a node shutting
+    /// down).
     async fn release_all_slots(&self, owner: &str) -> Result<(), StoreError>;
+    /// Says that `owner` waits for a slot of `name`, until `until`.
+    async fn want_slot(
+        &self,
+        name: &str,
+        owner: &str,
+        until: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The limits whose slots a node other than `owner` waits for at `now`.
+    async fn slots_wanted(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError>;
     /// Extends the lease of every slot `owner` holds; how many it holds.
     async fn renew_slots(&self, owner: &str, until: OffsetDateTime) -> Result<u64, StoreError>;
     /// Extends a claimed recipient's lease (a message that waited long for its turn under
@@ -208,11 +222,51 @@ impl LimitStore for SqlStore {
 
     async fn release_all_slots(&self, owner: &str) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query("DELETE FROM limit_slots WHERE owner = $1")
+        for table in ["limit_slots", "limit_wants"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE owner = $1"
+            )))
             .bind(owner)
             .execute(&self.pool)
             .await?;
+        }
         Ok(())
+    }
+
+    async fn want_slot(
+        &self,
+        name: &str,
+        owner: &str,
+        until: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO limit_wants (name, owner, until) VALUES ($1, $2, $3)
+             ON CONFLICT (name, owner) DO UPDATE SET until = excluded.until",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(to_millis(until))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn slots_wanted(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT DISTINCT name FROM limit_wants WHERE owner <> $1 AND until >= $2")
+                .bind(owner)
+                .bind(to_millis(now))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get("name"))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn renew_slots(&self, owner: &str, until: OffsetDateTime) -> Result<u64, StoreError> {
