@@ -30,7 +30,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let at = if path == "." {
+        // "." is the whole body; "?" a place serde could not name (inside an object
+        // before its first key was read): neither says more than the line and column.
+        let at = if path == "." || path == "?" {
             String::new()
         } else {
             format!(" at {path}")
@@ -81,5 +83,15 @@ mod tests {
             panic!()
         };
         assert!(err.to_string().contains("count"), "{err}");
+    }
+
+    #[test]
+    fn a_body_broken_before_its_first_key_names_the_line_and_column_only() {
+        let Err(err) = parse::<Body>(b"{not json") else {
+            panic!()
+        };
+        let message = err.to_string();
+        assert!(!message.contains(" at ?"), "{message}");
+        assert!(message.contains("line 1 column 2"), "{message}");
     }
 }
