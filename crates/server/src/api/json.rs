@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 
 use crate::api::error::ApiError;
 
@@ -28,15 +29,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // "." is the whole body; "?" a place serde could not name (inside an object
-        // before its first key was read): neither says more than the line and column.
-        let at = if path == "." || path == "?" {
-            String::new()
+        // A path of nothing (the whole body) or of only a key that did not parse says no
+        // more than the error's line and column.
+        let named = err
+            .path()
+            .iter()
+            .any(|segment| !matches!(segment, Segment::Unknown));
+        let at = if named {
+            format!(" at {}", err.path())
         } else {
-            format!(" at {path}")
+            String::new()
         };
+        let inner = err.into_inner();
         let (errorcode, what) = match inner.classify() {
             serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => {
                 (10002, "Missing field")
