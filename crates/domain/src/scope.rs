@@ -62,6 +62,23 @@ impl Scope {
         }
     }
 
+    /// What the scope allows, as the API's documentation words it.
+    pub fn description(self) -> &'static str {
+        match self {
+            Scope::MarketingCloudConnectRead => "Send API: read definitions and instances",
+            Scope::MarketingCloudConnectWrite => "Send API: create, update and delete definitions",
+            Scope::MarketingCloudConnectSend => "Send API: schedule, cancel, pause and resume",
+            Scope::SavedContentRead => "Emails: read",
+            Scope::SavedContentWrite => "Emails: write",
+            Scope::EmailRead => "Emails and classifications: read",
+            Scope::EmailWrite => "Emails and classifications: write",
+            Scope::ListAndSubscribersRead => "CRM: read",
+            Scope::ListAndSubscribersWrite => "CRM: write",
+            Scope::WebhooksRead => "Event webhook subscriptions: read",
+            Scope::WebhooksWrite => "Event webhook subscriptions: create and delete",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|scope| scope.name() == name)
     }

@@ -13,6 +13,7 @@ pub mod dkim;
 pub mod engine;
 pub mod metrics;
 pub mod packages;
+pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod webhooks;

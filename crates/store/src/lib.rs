@@ -17,6 +17,7 @@ mod delivery;
 mod error;
 mod migrate;
 mod packages;
+mod row;
 mod send;
 mod settings;
 mod sql;

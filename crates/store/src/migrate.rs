@@ -134,6 +134,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: sql_file!("sqlite", "0019_limit_wants"),
         postgres: sql_file!("postgres", "0019_limit_wants"),
     },
+    Migration {
+        version: 20,
+        name: "versions",
+        sqlite: sql_file!("sqlite", "0020_versions"),
+        postgres: sql_file!("postgres", "0020_versions"),
+    },
 ];
 
 /// Serialises concurrent migrators on PostgreSQL (several nodes starting at once).

@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use herald_domain::scope::Scope;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::{ToResponse, ToSchema};
 
 /// Where error bodies point clients, as Marketing Cloud's do.
 pub const DOCUMENTATION: &str =
@@ -53,9 +54,54 @@ impl From<herald_store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::service::Error> for ApiError {
+    fn from(err: crate::service::Error) -> Self {
+        use crate::service::{Error, Problem};
+        match err {
+            Error::Invalid { problem, message } => ApiError::BadRequest {
+                errorcode: match problem {
+                    Problem::WrongType => 10001,
+                    Problem::Missing => 10002,
+                    Problem::Value => 10003,
+                    Problem::Malformed => 10004,
+                },
+                message,
+            },
+            Error::NotFound(message) => ApiError::NotFound(message),
+            Error::Conflict(message) | Error::Stale(message) => ApiError::Conflict(message),
+            Error::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// Herald's error body. (Its keys are declared in the order they have always been
+/// written: alphabetical.)
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// Where Marketing Cloud's error handling is documented.
+    pub documentation: &'a str,
+    /// 10001 wrong type, 10002 missing field, 10003 invalid value, 10004 not JSON, 10005
+    /// not found, 10006 conflict, 20002 insufficient privileges, 0 not authorized or
+    /// internal; an HTTP status for unknown routes and methods.
+    pub errorcode: u32,
+    /// What went wrong, naming the field at fault where there is one.
+    pub message: &'a str,
+}
+
+/// The answer of every failed request (but the token endpoint's).
+#[derive(ToResponse)]
+#[response(description = "Herald's error body")]
+#[allow(dead_code)] // it only describes the answer; error_body writes it
+pub struct ErrorResponse<'a>(#[to_schema] ErrorBody<'a>);
+
 /// A standard error body.
 pub fn error_body(status: StatusCode, errorcode: u32, message: &str) -> Response<Body> {
-    let body = json!({"message": message, "errorcode": errorcode, "documentation": DOCUMENTATION});
+    let body = ErrorBody {
+        documentation: DOCUMENTATION,
+        errorcode,
+        message,
+    };
     (status, Json(body)).into_response()
 }
 

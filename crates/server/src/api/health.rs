@@ -1,18 +1,61 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and the metrics.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-/// `GET /healthz`: the process is up.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// The answer of `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(inline, value_type = String, pattern = "^ok$")]
+    status: &'static str,
 }
 
-/// `GET /metrics`: Prometheus's text format (the one route that does not answer JSON).
+/// The answer of `GET /readyz` (keys in the order they are written: alphabetical).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+    /// Why the process is not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'static str>,
+    /// `ready` or `unavailable`.
+    status: &'static str,
+}
+
+/// Liveness: the process is up
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "Operations",
+    operation_id = "healthz",
+    security(()),
+    responses((status = 200, description = "Up", body = Health))
+)]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Prometheus metrics
+///
+/// Prometheus text format: herald_messages_total{outcome}, herald_queue_depth,
+/// herald_in_flight, herald_relay_reply_seconds, herald_scheduler_lag_seconds,
+/// herald_smtp_idle_connections, herald_smtp_connections_opened,
+/// herald_bounce_notifications_total{outcome}, herald_webhook_deliveries_total{outcome}.
+/// (The one route that does not answer JSON.)
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Operations",
+    operation_id = "metrics",
+    security(()),
+    responses((status = 200, description = "The metrics", content_type = "text/plain", body = String))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     (
         [(
@@ -23,21 +66,38 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
     )
 }
 
-/// `GET /readyz`: the process can serve requests (its database answers).
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// Readiness: the database answers
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "Operations",
+    operation_id = "readyz",
+    security(()),
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "The database cannot be reached", body = Readiness),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let database = state.store.backend().name();
     match state.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({"status": "ready", "database": database})),
+            Json(Readiness {
+                status: "ready",
+                database,
+                message: None,
+            }),
         ),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({"status": "unavailable", "database": database, "message": "database unreachable"}),
-                ),
+                Json(Readiness {
+                    status: "unavailable",
+                    database,
+                    message: Some("database unreachable"),
+                }),
             )
         }
     }

@@ -23,32 +23,46 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Uri};
-use axum::routing::{get, post};
+use axum::routing::post;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
+
+/// Every route with its description, without state: the source of both the router and
+/// the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(platform::token_context))
+        .merge(
+            Router::new()
+                .route("/v2/token", post(token::issue_token))
+                .into(),
+        )
+        .merge(assets::routes().into())
+        .merge(classifications::routes().into())
+        .merge(crm::routes().into())
+        .merge(links::routes().into())
+        .merge(outbox::routes().into())
+        .merge(bounces::routes().into())
+        .merge(webhooks::routes().into())
+        .merge(send::routes().into())
+        .merge(suppressions::routes().into())
+}
 
 /// Every route, with the layers every route gets.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/v2/token", post(token::issue_token))
-        .route("/platform/v1/tokenContext", get(platform::token_context))
-        .merge(assets::routes())
-        .merge(classifications::routes())
-        .merge(crm::routes())
-        .merge(links::routes())
-        .merge(outbox::routes())
-        .merge(bounces::routes())
-        .merge(webhooks::routes())
-        .merge(send::routes())
-        .merge(suppressions::routes())
-        .merge(openapi::routes())
+    let (router, _) = routes().split_for_parts();
+    router
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::map_response(error::ensure_json))
         .layer(DefaultBodyLimit::max(max_body))

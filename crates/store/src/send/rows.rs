@@ -4,10 +4,11 @@ use herald_domain::mid::Mid;
 use herald_domain::send::counts::SendCounts;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::Target;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use super::{SendDefinition, SendInstance};
+use crate::row::{Flag, JsonText, Millis, StoredMid};
 use crate::timestamp::from_millis;
 
 /// The columns [`definition`] reads.
@@ -36,20 +37,44 @@ fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
+/// A row of `send_definitions`, as [`DEFINITION_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct DefinitionRow {
+    id: i64,
+    #[sqlx(try_from = "i64")]
+    mid: StoredMid,
+    external_key: String,
+    name: String,
+    description: String,
+    email_id: i64,
+    send_classification_id: i64,
+    #[sqlx(try_from = "String")]
+    targets: JsonText<Vec<Target>>,
+    #[sqlx(try_from = "String")]
+    exclusions: JsonText<Vec<Target>>,
+    #[sqlx(try_from = "i64")]
+    deduplicate_by_email: Flag,
+    #[sqlx(try_from = "i64")]
+    created_at: Millis,
+    #[sqlx(try_from = "i64")]
+    modified_at: Millis,
+}
+
 pub(super) fn definition(row: &AnyRow) -> Result<SendDefinition, sqlx::Error> {
+    let row = DefinitionRow::from_row(row)?;
     Ok(SendDefinition {
-        id: row.try_get("id")?,
-        mid: Mid::from_stored(row.try_get("mid")?),
-        external_key: row.try_get("external_key")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        email_id: row.try_get("email_id")?,
-        send_classification_id: row.try_get("send_classification_id")?,
-        targets: targets(row, "targets")?,
-        exclusions: targets(row, "exclusions")?,
-        deduplicate_by_email: flag(row, "deduplicate_by_email")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        modified_at: from_millis(row.try_get("modified_at")?),
+        id: row.id,
+        mid: row.mid.0,
+        external_key: row.external_key,
+        name: row.name,
+        description: row.description,
+        email_id: row.email_id,
+        send_classification_id: row.send_classification_id,
+        targets: row.targets.0,
+        exclusions: row.exclusions.0,
+        deduplicate_by_email: row.deduplicate_by_email.0,
+        created_at: row.created_at.0,
+        modified_at: row.modified_at.0,
     })
 }
 
