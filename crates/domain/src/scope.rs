@@ -137,6 +137,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readmes_scope_list_names_exactly_the_scopes_herald_knows() {
+        let readme = include_str!("../../../README.md");
+        let list = readme
+            .split("\nScopes: ")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("README.md has a line starting with `Scopes: `");
+        let listed: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+        let known: Vec<&str> = Scope::ALL.iter().map(|scope| scope.name()).collect();
+        assert_eq!(listed, known);
+    }
+
+    #[test]
     fn scope_names_round_trip() {
         for scope in Scope::ALL {
             assert_eq!(Scope::from_name(scope.name()), Some(scope));
