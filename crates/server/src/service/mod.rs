@@ -6,11 +6,11 @@
 //! rule, calls the store and returns a domain result or an [`Error`]. A handler only
 //! parses its request, calls one use case and maps the result to its wire shape.
 //!
-//! Updates are read-check-write in one step: the caller passes the `version` of the
-//! object it read (every updatable object carries one), the store writes only if the
-//! object is still at that version and increments it, all in one statement or
-//! transaction; an object changed in between is [`Error::Stale`], a 409, and nothing is
-//! written (a lost update is never silent).
+//! Updates are to be read-check-write in one step: the caller passes the `version` of the
+//! object it read (every updatable table has the column since migration 20), the store
+//! writes only if the object is still at that version and increments it, in one statement
+//! or transaction; an object changed in between is [`Error::Stale`], a 409, and nothing is
+//! written. The resources move here one by one; none checks its version yet.
 
 use herald_store::StoreError;
 
