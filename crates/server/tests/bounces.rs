@@ -322,8 +322,14 @@ async fn a_bounce_domain_moves_envelope_senders_and_a_profiles_own_wins_over_the
         bounce_domain: Some("returns.example.net".into()),
     };
     let now = app.clock.now();
-    store
-        .update_delivery_profile(DEMO, profile.meta.id, fields.clone(), now)
+    let updated = store
+        .update_delivery_profile(
+            DEMO,
+            profile.meta.id,
+            profile.meta.version,
+            fields.clone(),
+            now,
+        )
         .await
         .unwrap();
     let people = audience(&app, "profile", 1).await;
@@ -336,7 +342,7 @@ async fn a_bounce_domain_moves_envelope_senders_and_a_profiles_own_wins_over_the
     );
     fields.bounce_domain = None;
     store
-        .update_delivery_profile(DEMO, profile.meta.id, fields, now)
+        .update_delivery_profile(DEMO, updated.meta.id, updated.meta.version, fields, now)
         .await
         .unwrap();
 }

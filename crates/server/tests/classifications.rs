@@ -803,7 +803,52 @@ async fn the_demo_sender_and_address_look_real(app: TestApp) {
     assert_eq!(delivery["address"]["country"], "US");
 }
 
+async fn two_concurrent_patches_never_lose_one_silently(app: TestApp) {
+    let client = Client::new(&app, app.first_mid(), "email_read email_write").await;
+    let created = client.create(SENDERS, sender_body("news")).await;
+    let path = at(SENDERS, &created["id"]);
+    let mut refused = 0;
+    for round in 0..8 {
+        let name = format!("Name {round}");
+        let display = format!("Display {round}");
+        let ((first, one), (second, other)) = tokio::join!(
+            client.patch(&path, json!({"fromName": name})),
+            client.patch(&path, json!({"replyToDisplayName": display})),
+        );
+        let (_, now) = client.get(&path).await;
+        for (status, body, key, value) in [
+            (first, &one, "fromName", &name),
+            (second, &other, "replyToDisplayName", &display),
+        ] {
+            match status {
+                // A PATCH answered 200 is in the stored object, whatever ran beside it.
+                200 => assert_eq!(now[key], json!(value), "round {round}: {now}"),
+                409 => {
+                    refused += 1;
+                    assert_eq!(body["errorcode"], 10006, "{body}");
+                    assert!(
+                        body["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("changed by another request"),
+                        "{body}"
+                    );
+                    assert_ne!(
+                        now[key],
+                        json!(value),
+                        "round {round}: a refused PATCH wrote"
+                    );
+                }
+                other => panic!("round {round}: {other} {body}"),
+            }
+        }
+        assert!(first == 200 || second == 200, "round {round}: both refused");
+    }
+    eprintln!("{refused} of 16 concurrent PATCHes were refused as stale");
+}
+
 backend_tests!(setup =>
+    two_concurrent_patches_never_lose_one_silently,
     a_new_account_starts_with_the_four_defaults,
     a_sender_profile_is_created_read_updated_patched_and_deleted,
     a_customer_key_is_generated_when_absent,

@@ -283,7 +283,13 @@ async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: H
     changed.reply_to_display_name = None;
     let updated = h
         .store
-        .update_sender_profile(first_mid(), created.meta.id, changed, LATER)
+        .update_sender_profile(
+            first_mid(),
+            created.meta.id,
+            created.meta.version,
+            changed,
+            LATER,
+        )
         .await
         .unwrap();
     assert_eq!(updated.meta.customer_key, "news", "no key given: kept");
@@ -359,7 +365,13 @@ async fn a_delivery_profile_keeps_its_relays_with_their_passwords(h: Harness) {
     fewer.dkim_key_id = None;
     let updated = h
         .store
-        .update_delivery_profile(first_mid(), created.meta.id, fewer, LATER)
+        .update_delivery_profile(
+            first_mid(),
+            created.meta.id,
+            created.meta.version,
+            fewer,
+            LATER,
+        )
         .await
         .unwrap();
     assert!(updated.relays.is_empty());
@@ -386,6 +398,7 @@ async fn a_duplicate_customer_key_is_refused_within_one_account_and_kind(h: Harn
         .update_sender_profile(
             first_mid(),
             first.meta.id,
+            first.meta.version,
             sender(Some("Default"), "One"),
             LATER,
         )
@@ -443,7 +456,7 @@ async fn another_accounts_objects_do_not_exist(h: Harness) {
     );
     assert!(matches!(
         h.store
-            .update_sender_profile(first_mid(), id, sender(None, "Mine"), LATER)
+            .update_sender_profile(first_mid(), id, 1, sender(None, "Mine"), LATER)
             .await,
         Err(ClassificationError::NotFound { .. })
     ));
@@ -536,6 +549,7 @@ async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
             .update_send_classification(
                 first_mid(),
                 created.meta.id,
+                created.meta.version,
                 classification(None, "Receipts", sender_ref, delivery_ref),
                 LATER,
             )
@@ -601,6 +615,7 @@ async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harne
         .update_send_classification(
             first_mid(),
             user.meta.id,
+            user.meta.version,
             classification(None, "Spring", "Default", "Default"),
             LATER,
         )
@@ -640,6 +655,7 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
         .update_sender_profile(
             first_mid(),
             default_sender.meta.id,
+            default_sender.meta.version,
             sender(None, "Default"),
             LATER,
         )
@@ -653,6 +669,7 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
             .update_sender_profile(
                 first_mid(),
                 default_sender.meta.id,
+                default_sender.meta.version,
                 sender(Some("Mine"), "D"),
                 LATER
             )
@@ -692,6 +709,7 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
         .update_send_classification(
             first_mid(),
             commercial.meta.id,
+            commercial.meta.version,
             classification(None, "Commercial", "Default", "Default"),
             LATER,
         )
@@ -713,7 +731,13 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     renamed.classification_type = SendClassificationType::Marketing;
     let renamed = h
         .store
-        .update_send_classification(first_mid(), commercial.meta.id, renamed, LATER)
+        .update_send_classification(
+            first_mid(),
+            commercial.meta.id,
+            commercial.meta.version,
+            renamed,
+            LATER,
+        )
         .await
         .unwrap();
     assert_eq!(renamed.meta.name, "Newsletters");
@@ -750,7 +774,49 @@ async fn lists_are_paged_oldest_first_with_the_total(h: Harness) {
     assert_eq!((beyond.total, beyond.items.len()), (4, 0));
 }
 
+async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: Harness) {
+    let created = h
+        .store
+        .create_sender_profile(first_mid(), sender(Some("news"), "News"), NOW)
+        .await
+        .unwrap();
+    let first = h
+        .store
+        .update_sender_profile(
+            first_mid(),
+            created.meta.id,
+            created.meta.version,
+            sender(None, "First"),
+            LATER,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.meta.version, created.meta.version + 1);
+
+    let second = h
+        .store
+        .update_sender_profile(
+            first_mid(),
+            created.meta.id,
+            created.meta.version,
+            sender(None, "Second"),
+            LATER,
+        )
+        .await;
+    assert!(
+        matches!(second, Err(ClassificationError::Stale { .. })),
+        "{second:?}"
+    );
+    let kept = h
+        .store
+        .get_sender_profile(first_mid(), created.meta.id)
+        .await
+        .unwrap();
+    assert_eq!(kept.as_ref(), Some(&first));
+}
+
 backend_tests!(setup =>
+    an_update_naming_an_outdated_version_is_refused_and_changes_nothing,
     every_new_account_starts_with_the_four_defaults,
     the_first_account_got_the_same_defaults_from_the_migration,
     a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted,

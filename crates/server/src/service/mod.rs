@@ -10,7 +10,8 @@
 //! object it read (every updatable table has the column since migration 20), the store
 //! writes only if the object is still at that version and increments it, in one statement
 //! or transaction; an object changed in between is [`Error::Stale`], a 409, and nothing is
-//! written. The resources move here one by one; none checks its version yet.
+//! written. The resources move here one by one; the three classification kinds check
+//! their version already (in the store), the others not yet.
 
 use herald_store::StoreError;
 

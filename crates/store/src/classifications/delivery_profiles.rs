@@ -92,11 +92,13 @@ pub trait DeliveryProfileStore {
         fields: DeliveryProfileFields,
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError>;
-    /// Replaces every field of the profile with this id.
+    /// Replaces every field of the profile with this id, if it is still at `version`
+    /// (else [`ClassificationError::Stale`], and nothing changes).
     async fn update_delivery_profile(
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: DeliveryProfileFields,
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError>;
@@ -233,19 +235,20 @@ impl DeliveryProfileStore for SqlStore {
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: DeliveryProfileFields,
         now: OffsetDateTime,
     ) -> Result<DeliveryProfile, ClassificationError> {
         let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
-        sqlx::query(
+        let written = sqlx::query(
             "UPDATE delivery_profiles SET customer_key = $1, name = $2, description = $3,
                  header_html = $4, footer_html = $5, footer_text = $6, street = $7, city = $8,
                  state = $9, postal_code = $10, country = $11, relays = $12,
-                 dkim_key_id = $13, tracking_enabled = $14, modified_at = $15,
+                 dkim_key_id = $13, tracking_enabled = $14, version = version + 1, modified_at = $15,
                  bounce_domain = $18
-             WHERE mid = $16 AND id = $17",
+             WHERE mid = $16 AND id = $17 AND version = $19",
         )
         .bind(&key)
         .bind(&fields.meta.name)
@@ -265,9 +268,16 @@ impl DeliveryProfileStore for SqlStore {
         .bind(mid.get())
         .bind(id)
         .bind(fields.bounce_domain.as_deref())
+        .bind(version)
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
+        if written.rows_affected() == 0 {
+            return Err(ClassificationError::Stale {
+                kind: KIND,
+                reference: current.meta.customer_key,
+            });
+        }
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)

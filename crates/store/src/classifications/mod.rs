@@ -79,6 +79,8 @@ pub struct ObjectMeta {
     pub is_default: bool,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every update; an update names the version it read.
+    pub version: i64,
 }
 
 /// The shared fields of a create or update.
@@ -127,6 +129,10 @@ pub enum ClassificationError {
         customer_key: String,
         expected: herald_domain::classification::SendClassificationType,
     },
+    #[error(
+        "the {kind} {reference:?} was changed by another request since it was read; read it again and retry the change"
+    )]
+    Stale { kind: Kind, reference: String },
     #[error("there is no {kind} with id or customerKey {reference:?} in this account")]
     UnknownReference { kind: Kind, reference: String },
     #[error(transparent)]
@@ -151,6 +157,7 @@ pub(crate) fn meta_columns(alias: &str) -> String {
         "is_default",
         "created_at",
         "modified_at",
+        "version",
     ]
     .map(|column| format!("{alias}.{column}"))
     .join(", ")
@@ -167,6 +174,7 @@ pub(crate) fn meta(row: &AnyRow) -> Result<ObjectMeta, sqlx::Error> {
         is_default: row.try_get::<i64, _>("is_default")? != 0,
         created_at: from_millis(row.try_get("created_at")?),
         modified_at: from_millis(row.try_get("modified_at")?),
+        version: row.try_get("version")?,
     })
 }
 

@@ -71,12 +71,14 @@ pub trait SendClassificationStore {
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError>;
-    /// Replaces every field of the classification with this id. A default classification
+    /// Replaces every field of the classification with this id, if it is still at
+    /// `version` (else [`ClassificationError::Stale`], and nothing changes). A default classification
     /// keeps its customer key and type.
     async fn update_send_classification(
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError>;
@@ -216,6 +218,7 @@ impl SendClassificationStore for SqlStore {
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: SendClassificationFields,
         now: OffsetDateTime,
     ) -> Result<SendClassification, ClassificationError> {
@@ -236,11 +239,11 @@ impl SendClassificationStore for SqlStore {
             &fields.delivery_profile,
         )
         .await?;
-        sqlx::query(
+        let written = sqlx::query(
             "UPDATE send_classifications SET customer_key = $1, name = $2, description = $3,
                  classification_type = $4, sender_profile_id = $5, delivery_profile_id = $6,
-                 honor_list_opt_outs = $7, modified_at = $8
-             WHERE mid = $9 AND id = $10",
+                 honor_list_opt_outs = $7, version = version + 1, modified_at = $8
+             WHERE mid = $9 AND id = $10 AND version = $11",
         )
         .bind(&key)
         .bind(&fields.meta.name)
@@ -252,9 +255,16 @@ impl SendClassificationStore for SqlStore {
         .bind(to_millis(now))
         .bind(mid.get())
         .bind(id)
+        .bind(version)
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
+        if written.rows_affected() == 0 {
+            return Err(ClassificationError::Stale {
+                kind: KIND,
+                reference: current.meta.customer_key,
+            });
+        }
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)

@@ -68,11 +68,13 @@ pub trait SenderProfileStore {
         fields: SenderProfileFields,
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError>;
-    /// Replaces every field of the profile with this id.
+    /// Replaces every field of the profile with this id, if it is still at `version`
+    /// (else [`ClassificationError::Stale`], and nothing changes).
     async fn update_sender_profile(
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: SenderProfileFields,
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError>;
@@ -180,17 +182,18 @@ impl SenderProfileStore for SqlStore {
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         fields: SenderProfileFields,
         now: OffsetDateTime,
     ) -> Result<SenderProfile, ClassificationError> {
         let mut tx = self.write_tx().await?;
         let current = ROWS.current(&mut tx, mid, id).await?;
         let key = key_after_update(KIND, &current.meta, fields.meta.customer_key.as_ref())?;
-        sqlx::query(
+        let written = sqlx::query(
             "UPDATE sender_profiles SET customer_key = $1, name = $2, description = $3,
                  from_name = $4, from_address = $5, reply_to_address = $6,
-                 reply_to_display_name = $7, modified_at = $8
-             WHERE mid = $9 AND id = $10",
+                 reply_to_display_name = $7, version = version + 1, modified_at = $8
+             WHERE mid = $9 AND id = $10 AND version = $11",
         )
         .bind(&key)
         .bind(&fields.meta.name)
@@ -202,9 +205,16 @@ impl SenderProfileStore for SqlStore {
         .bind(to_millis(now))
         .bind(mid.get())
         .bind(id)
+        .bind(version)
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
+        if written.rows_affected() == 0 {
+            return Err(ClassificationError::Stale {
+                kind: KIND,
+                reference: current.meta.customer_key,
+            });
+        }
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)

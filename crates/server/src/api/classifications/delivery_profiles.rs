@@ -271,7 +271,13 @@ async fn update(
 ) -> Result<Json<DeliveryProfileOut>, ApiError> {
     let updated = state
         .store
-        .update_delivery_profile(current.meta.mid, current.meta.id, fields, state.clock.now())
+        .update_delivery_profile(
+            current.meta.mid,
+            current.meta.id,
+            current.meta.version,
+            fields,
+            state.clock.now(),
+        )
         .await?;
     Ok(Json((&updated).into()))
 }

@@ -69,7 +69,8 @@ impl From<ClassificationError> for ApiError {
             | ClassificationError::InUse { .. }
             | ClassificationError::DefaultUndeletable { .. }
             | ClassificationError::DefaultKeyFixed { .. }
-            | ClassificationError::DefaultTypeFixed { .. } => ApiError::Conflict(err.to_string()),
+            | ClassificationError::DefaultTypeFixed { .. }
+            | ClassificationError::Stale { .. } => ApiError::Conflict(err.to_string()),
             ClassificationError::Store(cause) => cause.into(),
         }
     }

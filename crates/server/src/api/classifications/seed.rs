@@ -27,7 +27,7 @@ pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
         reply_to_display_name: sender.reply_to_display_name,
     };
     store
-        .update_sender_profile(mid, sender.meta.id, fields, now)
+        .update_sender_profile(mid, sender.meta.id, sender.meta.version, fields, now)
         .await?;
     let delivery = store
         .find_delivery_profile(mid, DEFAULT_PROFILE_KEY)
@@ -51,7 +51,7 @@ pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
         bounce_domain: delivery.bounce_domain,
     };
     store
-        .update_delivery_profile(mid, delivery.meta.id, fields, now)
+        .update_delivery_profile(mid, delivery.meta.id, delivery.meta.version, fields, now)
         .await?;
     Ok(())
 }

@@ -206,7 +206,13 @@ async fn update(
 ) -> Result<Json<SendClassificationOut>, ApiError> {
     let updated = state
         .store
-        .update_send_classification(current.meta.mid, current.meta.id, fields, state.clock.now())
+        .update_send_classification(
+            current.meta.mid,
+            current.meta.id,
+            current.meta.version,
+            fields,
+            state.clock.now(),
+        )
         .await?;
     Ok(Json((&updated).into()))
 }

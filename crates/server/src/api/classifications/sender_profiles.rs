@@ -150,7 +150,13 @@ async fn update(
 ) -> Result<Json<SenderProfileOut>, ApiError> {
     let updated = state
         .store
-        .update_sender_profile(current.meta.mid, current.meta.id, fields, state.clock.now())
+        .update_sender_profile(
+            current.meta.mid,
+            current.meta.id,
+            current.meta.version,
+            fields,
+            state.clock.now(),
+        )
         .await?;
     Ok(Json((&updated).into()))
 }
