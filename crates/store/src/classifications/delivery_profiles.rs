@@ -12,6 +12,7 @@ use super::rows::Rows;
 use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable,
     classifications_using, duplicate_key, key_after_update, meta, meta_columns, new_keys,
+    written_or_stale,
 };
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -272,12 +273,7 @@ impl DeliveryProfileStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        if written.rows_affected() == 0 {
-            return Err(ClassificationError::Stale {
-                kind: KIND,
-                reference: current.meta.customer_key,
-            });
-        }
+        written_or_stale(KIND, &written, &current.meta)?;
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)

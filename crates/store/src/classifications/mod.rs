@@ -211,6 +211,22 @@ pub(crate) fn duplicate_key(
 
 /// The customer key an update leaves in place: the new one, or the current one; a default
 /// object's key never changes.
+/// Refuses an update that wrote no row: the object (read as `meta` in the same
+/// transaction) moved past the version the update named.
+pub(crate) fn written_or_stale(
+    kind: Kind,
+    written: &sqlx::any::AnyQueryResult,
+    meta: &ObjectMeta,
+) -> Result<(), ClassificationError> {
+    if written.rows_affected() == 0 {
+        return Err(ClassificationError::Stale {
+            kind,
+            reference: meta.customer_key.clone(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn key_after_update(
     kind: Kind,
     current: &ObjectMeta,

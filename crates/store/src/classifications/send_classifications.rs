@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::rows::{Rows, id_param};
 use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable, duplicate_key,
-    key_after_update, meta, meta_columns, new_keys,
+    key_after_update, meta, meta_columns, new_keys, written_or_stale,
 };
 use crate::send::{SendReference, sends_using};
 use crate::timestamp::to_millis;
@@ -259,12 +259,7 @@ impl SendClassificationStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        if written.rows_affected() == 0 {
-            return Err(ClassificationError::Stale {
-                kind: KIND,
-                reference: current.meta.customer_key,
-            });
-        }
+        written_or_stale(KIND, &written, &current.meta)?;
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)

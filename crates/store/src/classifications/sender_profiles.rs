@@ -11,6 +11,7 @@ use super::rows::Rows;
 use super::{
     ClassificationError, Kind, Listing, MetaFields, ObjectMeta, check_deletable,
     classifications_using, duplicate_key, key_after_update, meta, meta_columns, new_keys,
+    written_or_stale,
 };
 use crate::timestamp::to_millis;
 use crate::{SqlStore, StoreError};
@@ -209,12 +210,7 @@ impl SenderProfileStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(duplicate_key(KIND, &key))?;
-        if written.rows_affected() == 0 {
-            return Err(ClassificationError::Stale {
-                kind: KIND,
-                reference: current.meta.customer_key,
-            });
-        }
+        written_or_stale(KIND, &written, &current.meta)?;
         let updated = ROWS.current(&mut tx, mid, id).await?;
         tx.commit().await?;
         Ok(updated)
