@@ -16,7 +16,7 @@ pub mod mid;
 pub mod paging;
 pub mod personalization;
 pub mod recipient;
-pub mod relay_url;
+pub mod relay;
 pub mod retry;
 pub mod salesforce_id;
 pub mod scope;

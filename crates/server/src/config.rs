@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+use herald_domain::relay::Relay;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -55,8 +57,9 @@ pub struct Config {
     /// `log_format`: `text` or `json`.
     pub log_format: LogFormat,
     /// `smtp_relay`: the default relay(s), `smtp://user:pass@host:port` or `smtps://…`,
-    /// several separated by commas for failover; `None` keeps mail in the capture outbox.
-    pub smtp_relay: Option<Secret>,
+    /// several separated by commas for failover; none keeps mail in the capture outbox.
+    /// (`Debug` hides their passwords.)
+    pub smtp_relay: Vec<Relay>,
     /// `workers`: messages in flight at once on this node (being rendered, signed, waiting
     /// for a relay connection, sent or recorded; default 256).
     pub workers: usize,
@@ -256,15 +259,16 @@ impl Sources {
             "json" => Ok(LogFormat::Json),
             _ => Err(format!("{v:?} is not one of: text, json")),
         })?;
-        let smtp_relay = self.parse("smtp_relay", None, |v| {
-            if v.is_empty() {
-                return Ok(None);
-            }
-            for (n, relay) in v.split(',').enumerate() {
-                herald_mail::smtp::Relay::parse(relay.trim())
-                    .map_err(|err| format!("relay {} of the list is not usable: {err}", n + 1))?;
-            }
-            Ok(Some(Secret(v.to_owned())))
+        let smtp_relay = self.parse("smtp_relay", Vec::new(), |v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|relay| !relay.is_empty())
+                .enumerate()
+                .map(|(n, relay)| {
+                    Relay::parse(relay)
+                        .map_err(|err| format!("relay {} of the list is not usable: {err}", n + 1))
+                })
+                .collect()
         })?;
         let workers = self.parse("workers", 256, |v| positive(v).map(|n| n as usize))?;
         let relay_connections =

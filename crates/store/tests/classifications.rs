@@ -7,7 +7,7 @@ use herald_domain::classification::{CustomerKey, SendClassificationType};
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
-use herald_domain::relay_url::RelayUrl;
+use herald_domain::relay::Relay;
 use herald_store::{
     ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,
     DeliveryProfileFields, Kind, MetaFields, PostalAddress, SendClassificationFields,
@@ -72,8 +72,8 @@ fn delivery(key: Option<&str>, name: &str) -> DeliveryProfileFields {
             country: "US".into(),
         },
         relays: vec![
-            RelayUrl::parse("smtps://user:hunter2@relay.acme.example:465").unwrap(),
-            RelayUrl::parse("smtp://backup.acme.example").unwrap(),
+            Relay::parse("smtps://user:hunter2@relay.acme.example:465").unwrap(),
+            Relay::parse("smtp://backup.acme.example").unwrap(),
         ],
         dkim_key_id: Some("acme-2026".into()),
         tracking_enabled: false,
@@ -345,7 +345,7 @@ async fn a_delivery_profile_keeps_its_relays_with_their_passwords(h: Harness) {
         .unwrap()
         .unwrap();
     assert_eq!(stored, created);
-    let relays: Vec<&str> = stored.relays.iter().map(RelayUrl::expose).collect();
+    let relays: Vec<&str> = stored.relays.iter().map(Relay::expose).collect();
     assert_eq!(
         relays,
         [

@@ -5,9 +5,9 @@
 use super::data::DataContent;
 use super::error::{DeliveryError, ErrorKind, Stage};
 use super::pool::Timeouts;
-use super::relay::{Relay, Security};
 use super::reply::SmtpReply;
 use super::tls::TlsSetup;
+use herald_domain::relay::{Relay, Security};
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
@@ -77,10 +77,10 @@ impl Connection {
         let address = relay.address();
         let fail = |stage, kind| DeliveryError::new(&address, stage, kind);
 
-        let tcp = timed(timeouts.connect, connect_tcp(&relay.host, relay.port))
+        let tcp = timed(timeouts.connect, connect_tcp(relay.host(), relay.port()))
             .await
             .map_err(|kind| fail(Stage::Connect, kind))?;
-        let stream: Box<dyn AsyncTokioStream> = if relay.security == Security::Implicit {
+        let stream: Box<dyn AsyncTokioStream> = if relay.security() == Security::Implicit {
             let tls_stream = timed(timeouts.command, async {
                 tls.handshake(tcp)
                     .await
@@ -101,7 +101,7 @@ impl Connection {
         .await
         .map_err(|kind| fail(Stage::Greeting, kind))?;
 
-        let starttls = match relay.security {
+        let starttls = match relay.security() {
             Security::Opportunistic => inner.can_starttls(),
             Security::RequireStartTls if !inner.can_starttls() => {
                 return Err(fail(
@@ -143,7 +143,7 @@ impl Connection {
             .collect();
         let offers = |keyword: &str| keywords.iter().any(|offered| offered == keyword);
 
-        if let Some(credentials) = &relay.credentials {
+        if let Some(credentials) = relay.credentials() {
             if !inner.is_encrypted() && !relay.is_loopback() {
                 return Err(fail(
                     Stage::Auth,

@@ -40,12 +40,11 @@ mod error;
 mod handoff;
 mod outcome;
 mod pool;
-mod relay;
 mod reply;
 mod tls;
 
 pub use error::{DeliveryError, ErrorKind, Stage};
+pub use herald_domain::relay::{Credentials, InvalidRelay, Relay, Security};
 pub use outcome::Outcome;
 pub use pool::{PoolConfig, PoolError, PoolStats, SmtpPool, Timeouts, Transaction};
-pub use relay::{Credentials, Relay, RelayUrlError, Security};
 pub use reply::{EnhancedStatus, SmtpReply};

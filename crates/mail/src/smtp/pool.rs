@@ -3,11 +3,11 @@
 use super::connection::Connection;
 use super::error::{DeliveryError, ErrorKind, Stage};
 use super::handoff::{Handoff, WaitingSends};
-use super::relay::Relay;
 use super::reply::SmtpReply;
 use super::tls::TlsSetup;
 use crate::address::ascii_address;
 use herald_domain::email_address::EmailAddress;
+use herald_domain::relay::Relay;
 use lettre::Address;
 use lettre::transport::smtp::extension::ClientId;
 use std::future::Future;

@@ -4,7 +4,7 @@
 //! the stream is handed to lettre, because lettre only accepts an already-open stream or
 //! opens the socket itself (without `TCP_NODELAY`).
 
-use super::relay::Relay;
+use herald_domain::relay::Relay;
 use lettre::transport::smtp::client::{AsyncTokioStream, TlsParameters};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -32,15 +32,15 @@ pub(crate) struct TlsSetup {
 
 impl TlsSetup {
     pub(crate) fn new(relay: &Relay) -> Result<Self, String> {
-        let starttls = TlsParameters::builder(relay.host.clone())
-            .dangerous_accept_invalid_certs(relay.accept_invalid_certs)
+        let starttls = TlsParameters::builder(relay.host().to_owned())
+            .dangerous_accept_invalid_certs(relay.accept_invalid_certs())
             .build_rustls()
             .map_err(|error| error.to_string())?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|error| error.to_string())?;
-        let config = if relay.accept_invalid_certs {
+        let config = if relay.accept_invalid_certs() {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
@@ -51,8 +51,8 @@ impl TlsSetup {
             };
             builder.with_root_certificates(roots).with_no_client_auth()
         };
-        let server_name = ServerName::try_from(relay.host.clone())
-            .map_err(|_| format!("{:?} is not a TLS server name", relay.host))?;
+        let server_name = ServerName::try_from(relay.host().to_owned())
+            .map_err(|_| format!("{:?} is not a TLS server name", relay.host()))?;
         Ok(Self {
             starttls,
             implicit: TlsConnector::from(Arc::new(config)),

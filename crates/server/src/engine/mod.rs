@@ -67,18 +67,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(state: AppState) -> Arc<Engine> {
         let config = &state.config;
-        let default_relays = config
-            .smtp_relay
-            .as_ref()
-            .map(|relays| {
-                relays
-                    .expose()
-                    .split(',')
-                    .map(|r| r.trim().to_owned())
-                    .filter(|r| !r.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let default_relays = config.smtp_relay.clone();
         let in_flight = Arc::new(Semaphore::new(config.workers));
         let lease = time::Duration::seconds(config.lease_secs);
         let (outcomes, claimed) = DeliveryWriter::start(

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use herald_domain::content::{ContentSource, ContentTemplates, MemberAddress};
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
+use herald_domain::relay::Relay;
 use herald_mail::dkim::DkimSigner;
 use herald_store::{SendInstance, Store, StoreError};
 
@@ -62,7 +63,7 @@ impl Plan {
         store: &dyn Store,
         instance: &SendInstance,
         server_bounce_domain: Option<&str>,
-        transport: impl FnOnce(&[String]) -> Result<Transport, String>,
+        transport: impl FnOnce(&[Relay]) -> Result<Transport, String>,
     ) -> Result<Plan, PlanError> {
         let mid = instance.mid;
         let gone = |what: String| PlanError::Unusable(format!("{what} no longer exists"));
@@ -121,12 +122,7 @@ impl Plan {
             from_name: &sender.from_name,
         })
         .map_err(|err| PlanError::Unusable(format!("email {}: {err}", email.id)))?;
-        let relays: Vec<String> = delivery
-            .relays
-            .iter()
-            .map(|r| r.expose().to_owned())
-            .collect();
-        let transport = transport(&relays).map_err(PlanError::Unusable)?;
+        let transport = transport(&delivery.relays).map_err(PlanError::Unusable)?;
         let account = store.get_account(mid).await?;
         Ok(Plan {
             mid,

@@ -18,17 +18,17 @@ pub enum Transport {
 /// One SMTP pool per distinct relay list, shared by every instance that uses it, so the
 /// pool's connection limit is the relay's limit on this node.
 pub struct Transports {
-    default_relays: Vec<String>,
+    default_relays: Vec<Relay>,
     max_connections: usize,
-    pools: Mutex<HashMap<Vec<String>, Arc<SmtpPool>>>,
-    /// Each pool's relays as `host:port,…` (no credentials), by the pool's address: the
+    pools: Mutex<HashMap<Vec<Relay>, Arc<SmtpPool>>>,
+    /// Each pool's relays as `host:port,…` (`Relay::address`, no credentials), by the pool's address: the
     /// name its rate limit has on every node.
     names: Mutex<HashMap<usize, String>>,
 }
 
 impl Transports {
     /// `default_relays`: the server relay list (`HERALD_SMTP_RELAY`), empty for capture.
-    pub fn new(default_relays: Vec<String>, max_connections: usize) -> Self {
+    pub fn new(default_relays: Vec<Relay>, max_connections: usize) -> Self {
         Transports {
             default_relays,
             max_connections,
@@ -38,7 +38,7 @@ impl Transports {
     }
 
     /// The transport for a delivery profile's relays (empty: the server default).
-    pub fn for_relays(&self, relays: &[String]) -> Result<Transport, String> {
+    pub fn for_relays(&self, relays: &[Relay]) -> Result<Transport, String> {
         let relays = if relays.is_empty() {
             &self.default_relays
         } else {
@@ -51,23 +51,17 @@ impl Transports {
         if let Some(pool) = pools.get(relays) {
             return Ok(Transport::Smtp(pool.clone()));
         }
-        let parsed = relays
-            .iter()
-            .enumerate()
-            .map(|(n, relay)| {
-                Relay::parse(relay).map_err(|err| format!("relay {} is not usable: {err}", n + 1))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+
         let config = PoolConfig {
             max_connections: self.max_connections,
             ..PoolConfig::default()
         };
-        let name = parsed
+        let name = relays
             .iter()
-            .map(|relay| format!("{}:{}", relay.host, relay.port))
+            .map(Relay::address)
             .collect::<Vec<_>>()
             .join(",");
-        let pool = Arc::new(SmtpPool::new(parsed, config).map_err(|err| err.to_string())?);
+        let pool = Arc::new(SmtpPool::new(relays.to_vec(), config).map_err(|err| err.to_string())?);
         self.names
             .lock()
             .expect("transport lock poisoned")

@@ -3,7 +3,7 @@
 
 use herald_domain::mid::Mid;
 use herald_domain::paging::PageRequest;
-use herald_domain::relay_url::RelayUrl;
+use herald_domain::relay::Relay;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -31,7 +31,7 @@ pub struct PostalAddress {
 }
 
 /// A stored delivery profile. Relay URLs hold their passwords: mask them before they
-/// leave Herald ([`RelayUrl::masked`]).
+/// leave Herald ([`Relay::masked`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryProfile {
     pub meta: ObjectMeta,
@@ -43,7 +43,7 @@ pub struct DeliveryProfile {
     pub footer_text: String,
     pub address: PostalAddress,
     /// The relays to deliver through; empty means the server's relay (`HERALD_SMTP_RELAY`).
-    pub relays: Vec<RelayUrl>,
+    pub relays: Vec<Relay>,
     /// The DKIM key that signs messages; `None` means unsigned.
     pub dkim_key_id: Option<String>,
     /// Whether opens and clicks are tracked.
@@ -60,7 +60,7 @@ pub struct DeliveryProfileFields {
     pub footer_html: String,
     pub footer_text: String,
     pub address: PostalAddress,
-    pub relays: Vec<RelayUrl>,
+    pub relays: Vec<Relay>,
     pub dkim_key_id: Option<String>,
     pub tracking_enabled: bool,
     pub bounce_domain: Option<String>,
@@ -130,10 +130,10 @@ fn select(rest: &str) -> String {
 }
 
 /// Relay URLs are stored one per line: a parsed URL never holds a line break.
-fn relays_column(relays: &[RelayUrl]) -> String {
+fn relays_column(relays: &[Relay]) -> String {
     relays
         .iter()
-        .map(RelayUrl::expose)
+        .map(Relay::expose)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -154,7 +154,7 @@ fn profile(row: &AnyRow) -> Result<DeliveryProfile, sqlx::Error> {
         },
         relays: relays
             .lines()
-            .map(|line| RelayUrl::parse(line).map_err(|err| sqlx::Error::Decode(err.into())))
+            .map(|line| Relay::parse(line).map_err(|err| sqlx::Error::Decode(err.into())))
             .collect::<Result<_, _>>()?,
         dkim_key_id: row.try_get("dkim_key_id")?,
         tracking_enabled: row.try_get::<i64, _>("tracking_enabled")? != 0,

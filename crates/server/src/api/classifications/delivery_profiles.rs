@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
-use herald_domain::relay_url::RelayUrl;
+use herald_domain::relay::Relay;
 use herald_store::{DeliveryProfile, DeliveryProfileFields, Kind, PostalAddress};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -70,7 +70,7 @@ impl From<&DeliveryProfile> for DeliveryProfileOut {
                 postal_code: address.postal_code.clone(),
                 country: address.country.clone(),
             },
-            relays: profile.relays.iter().map(RelayUrl::masked).collect(),
+            relays: profile.relays.iter().map(Relay::masked).collect(),
             dkim_key_id: profile.dkim_key_id.clone(),
             tracking_enabled: profile.tracking_enabled,
             bounce_domain: profile.bounce_domain.clone(),
@@ -111,7 +111,7 @@ struct AddressIn {
 impl DeliveryProfileIn {
     /// Checks the body; `known` are the profile's current relays, whose passwords a
     /// masked URL keeps.
-    fn parse(self, known: &[RelayUrl]) -> Result<DeliveryProfileFields, ApiError> {
+    fn parse(self, known: &[Relay]) -> Result<DeliveryProfileFields, ApiError> {
         let content = |field: &str, text: Option<String>| {
             fields::template(field, text.as_deref().unwrap_or_default(), CONTENT_MAX)
         };
@@ -157,7 +157,7 @@ fn address(given: AddressIn) -> Result<PostalAddress, ApiError> {
     })
 }
 
-fn relays(texts: Vec<String>, known: &[RelayUrl]) -> Result<Vec<RelayUrl>, ApiError> {
+fn relays(texts: Vec<String>, known: &[Relay]) -> Result<Vec<Relay>, ApiError> {
     if texts.len() > RELAYS_MAX {
         return Err(ApiError::invalid(format!(
             "relays: at most {RELAYS_MAX} relay URLs, got {}",
@@ -168,10 +168,7 @@ fn relays(texts: Vec<String>, known: &[RelayUrl]) -> Result<Vec<RelayUrl>, ApiEr
         .iter()
         .enumerate()
         .map(|(index, text)| {
-            let parsed = RelayUrl::parse(text)
-                .map_err(|err| ApiError::invalid(format!("relays[{index}]: {err}")))?;
-            // The options and credentials as the SMTP client will read them.
-            herald_mail::smtp::Relay::parse(parsed.expose())
+            let parsed = Relay::parse(text)
                 .map_err(|err| ApiError::invalid(format!("relays[{index}]: {err}")))?;
             parsed.unmask(known).ok_or_else(|| {
                 ApiError::invalid(format!(
