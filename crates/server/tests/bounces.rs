@@ -18,7 +18,7 @@ use herald_domain::clock::Clock;
 use herald_domain::event::EventKind;
 use herald_domain::recipient::{RecipientStatus, SuppressionReason};
 use herald_domain::verp::VerpToken;
-use herald_store::{DeliveryProfileFields, MetaFields};
+use herald_store::{DeliveryProfile, DeliveryProfileFields, MetaFields};
 use herald_test_support::peers::{SmtpSink, free_port, run_python};
 use herald_test_support::{Db, backend_tests};
 use serde_json::Value;
@@ -302,7 +302,8 @@ async fn a_bounce_domain_moves_envelope_senders_and_a_profiles_own_wins_over_the
     // A delivery profile's own bounce domain wins over the server's.
     let store = app.state.store.as_ref();
     let profile = store
-        .find_delivery_profile(DEMO, "Default")
+        .classifications::<DeliveryProfile>()
+        .find(DEMO, "Default")
         .await
         .unwrap()
         .unwrap();
@@ -323,7 +324,8 @@ async fn a_bounce_domain_moves_envelope_senders_and_a_profiles_own_wins_over_the
     };
     let now = app.clock.now();
     let updated = store
-        .update_delivery_profile(
+        .classifications::<DeliveryProfile>()
+        .update(
             DEMO,
             profile.meta.id,
             profile.meta.version,
@@ -342,7 +344,8 @@ async fn a_bounce_domain_moves_envelope_senders_and_a_profiles_own_wins_over_the
     );
     fields.bounce_domain = None;
     store
-        .update_delivery_profile(DEMO, updated.meta.id, updated.meta.version, fields, now)
+        .classifications::<DeliveryProfile>()
+        .update(DEMO, updated.meta.id, updated.meta.version, fields, now)
         .await
         .unwrap();
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, json_body, spawn_app};
 use herald_domain::mid::Mid;
+use herald_store::DeliveryProfile;
 use herald_test_support::{Db, backend_tests};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -286,7 +287,8 @@ async fn a_delivery_profile_never_shows_a_relay_password(app: TestApp) {
     let stored = app
         .state
         .store
-        .find_delivery_profile(app.first_mid(), "bulk")
+        .classifications::<DeliveryProfile>()
+        .find(app.first_mid(), "bulk")
         .await
         .unwrap()
         .unwrap();

@@ -13,7 +13,7 @@ use herald_domain::salesforce_id::SalesforceId;
 use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
-use herald_store::{NewSendDefinition, SendInstance};
+use herald_store::{DeliveryProfile, NewSendDefinition, SendClassification, SendInstance};
 use herald_test_support::{Db, backend_tests};
 
 async fn setup(db: Db) -> Option<TestApp> {
@@ -39,7 +39,8 @@ async fn send_demo(
     let classification = app
         .state
         .store
-        .find_send_classification(DEMO, classification)
+        .classifications::<SendClassification>()
+        .find(DEMO, classification)
         .await
         .unwrap()
         .unwrap();
@@ -148,7 +149,12 @@ async fn a_demo_send_lands_in_the_outbox_personalized_with_counts(app: TestApp) 
         !raw.contains("%%"),
         "every personalization string is filled: {raw}"
     );
-    let profile = app.state.store.find_delivery_profile(DEMO, "Default").await;
+    let profile = app
+        .state
+        .store
+        .classifications::<DeliveryProfile>()
+        .find(DEMO, "Default")
+        .await;
     let street = profile.unwrap().unwrap().address.street;
     assert!(
         !street.is_empty() && raw.contains(&street),

@@ -33,10 +33,10 @@ pub use assets::{
 };
 pub use backend::{Backend, SqlStore};
 pub use classifications::{
-    ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,
-    DeliveryProfile, DeliveryProfileFields, DeliveryProfileStore, Kind, Listing, MetaFields,
-    ObjectMeta, PostalAddress, ProfileSummary, SendClassification, SendClassificationFields,
-    SendClassificationStore, SenderProfile, SenderProfileFields, SenderProfileStore,
+    Classification, ClassificationError, ClassificationStore, DEFAULT_COMMERCIAL_KEY,
+    DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY, DeliveryProfile, DeliveryProfileFields, Kind,
+    Listing, MetaFields, ObjectMeta, PostalAddress, ProfileSummary, SendClassification,
+    SendClassificationFields, SenderProfile, SenderProfileFields,
 };
 pub use crm::{
     Campaign, CrmAudienceStore, CrmCampaignStore, CrmRecordStore, CrmReportStore, CrmStore,
@@ -70,9 +70,9 @@ pub trait Store:
     + ThrottleStore
     + SettingStore
     + AssetStore
-    + SenderProfileStore
-    + DeliveryProfileStore
-    + SendClassificationStore
+    + ClassificationStore<SenderProfile>
+    + ClassificationStore<DeliveryProfile>
+    + ClassificationStore<SendClassification>
     + SendDefinitionStore
     + SendInstanceStore
     + RecipientStore

@@ -10,8 +10,8 @@ use herald_domain::paging::PageRequest;
 use herald_domain::relay::Relay;
 use herald_store::{
     ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY,
-    DeliveryProfileFields, Kind, MetaFields, PostalAddress, SendClassificationFields,
-    SenderProfileFields, Store,
+    DeliveryProfile, DeliveryProfileFields, Kind, MetaFields, PostalAddress, SendClassification,
+    SendClassificationFields, SenderProfile, SenderProfileFields, Store,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::OffsetDateTime;
@@ -100,7 +100,8 @@ async fn every_new_account_starts_with_the_four_defaults(h: Harness) {
     let mid = h.store.create_account("Acme Corp", NOW).await.unwrap().mid;
     let senders = h
         .store
-        .list_sender_profiles(mid, page(1, 50))
+        .classifications::<SenderProfile>()
+        .list(mid, page(1, 50))
         .await
         .unwrap();
     assert_eq!(senders.total, 1);
@@ -113,7 +114,8 @@ async fn every_new_account_starts_with_the_four_defaults(h: Harness) {
     assert_eq!(sender.meta.created_at, NOW);
     let deliveries = h
         .store
-        .list_delivery_profiles(mid, page(1, 50))
+        .classifications::<DeliveryProfile>()
+        .list(mid, page(1, 50))
         .await
         .unwrap();
     assert_eq!(deliveries.total, 1);
@@ -123,7 +125,8 @@ async fn every_new_account_starts_with_the_four_defaults(h: Harness) {
     assert_eq!(delivery.bounce_domain, None);
     let classifications = h
         .store
-        .list_send_classifications(mid, page(1, 50))
+        .classifications::<SendClassification>()
+        .list(mid, page(1, 50))
         .await
         .unwrap();
     let summary: Vec<_> = classifications
@@ -165,10 +168,16 @@ async fn the_first_account_got_the_same_defaults_from_the_migration(h: Harness) 
     let new = h.store.create_account("Herald", NOW).await.unwrap().mid;
     let first = h
         .store
-        .find_sender_profile(first_mid(), "Default")
+        .classifications::<SenderProfile>()
+        .find(first_mid(), "Default")
         .await
         .unwrap();
-    let created = h.store.find_sender_profile(new, "Default").await.unwrap();
+    let created = h
+        .store
+        .classifications::<SenderProfile>()
+        .find(new, "Default")
+        .await
+        .unwrap();
     let (first, created) = (first.unwrap(), created.unwrap());
     assert_eq!(
         (
@@ -198,10 +207,16 @@ async fn the_first_account_got_the_same_defaults_from_the_migration(h: Harness) 
     assert!(uuid::Uuid::parse_str(&first.meta.object_id).is_ok());
     let first = h
         .store
-        .find_delivery_profile(first_mid(), "Default")
+        .classifications::<DeliveryProfile>()
+        .find(first_mid(), "Default")
         .await
         .unwrap();
-    let created = h.store.find_delivery_profile(new, "Default").await.unwrap();
+    let created = h
+        .store
+        .classifications::<DeliveryProfile>()
+        .find(new, "Default")
+        .await
+        .unwrap();
     let (first, created) = (first.unwrap(), created.unwrap());
     assert_eq!(first.meta.description, created.meta.description);
     assert_eq!(
@@ -221,10 +236,16 @@ async fn the_first_account_got_the_same_defaults_from_the_migration(h: Harness) 
     for key in [DEFAULT_COMMERCIAL_KEY, DEFAULT_TRANSACTIONAL_KEY] {
         let first = h
             .store
-            .find_send_classification(first_mid(), key)
+            .classifications::<SendClassification>()
+            .find(first_mid(), key)
             .await
             .unwrap();
-        let created = h.store.find_send_classification(new, key).await.unwrap();
+        let created = h
+            .store
+            .classifications::<SendClassification>()
+            .find(new, key)
+            .await
+            .unwrap();
         let (first, created) = (first.unwrap(), created.unwrap());
         assert_eq!(
             (
@@ -253,7 +274,8 @@ async fn the_first_account_got_the_same_defaults_from_the_migration(h: Harness) 
 async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: Harness) {
     let created = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("news"), "News"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("news"), "News"), NOW)
         .await
         .unwrap();
     assert_eq!(created.meta.customer_key, "news");
@@ -261,19 +283,22 @@ async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: H
     assert!(!created.meta.is_default);
     let by_id = h
         .store
-        .find_sender_profile(first_mid(), &created.meta.id.to_string())
+        .classifications::<SenderProfile>()
+        .find(first_mid(), &created.meta.id.to_string())
         .await
         .unwrap();
     assert_eq!(by_id.as_ref(), Some(&created));
     let by_key = h
         .store
-        .find_sender_profile(first_mid(), "news")
+        .classifications::<SenderProfile>()
+        .find(first_mid(), "news")
         .await
         .unwrap();
     assert_eq!(by_key.as_ref(), Some(&created));
     let got = h
         .store
-        .get_sender_profile(first_mid(), created.meta.id)
+        .classifications::<SenderProfile>()
+        .get(first_mid(), created.meta.id)
         .await
         .unwrap();
     assert_eq!(got.as_ref(), Some(&created));
@@ -283,7 +308,8 @@ async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: H
     changed.reply_to_display_name = None;
     let updated = h
         .store
-        .update_sender_profile(
+        .classifications::<SenderProfile>()
+        .update(
             first_mid(),
             created.meta.id,
             created.meta.version,
@@ -300,20 +326,23 @@ async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: H
 
     let deleted = h
         .store
-        .delete_sender_profile(first_mid(), created.meta.id)
+        .classifications::<SenderProfile>()
+        .delete(first_mid(), created.meta.id)
         .await
         .unwrap();
     assert_eq!(deleted, updated);
     assert!(
         h.store
-            .find_sender_profile(first_mid(), "news")
+            .classifications::<SenderProfile>()
+            .find(first_mid(), "news")
             .await
             .unwrap()
             .is_none()
     );
     assert!(matches!(
         h.store
-            .delete_sender_profile(first_mid(), created.meta.id)
+            .classifications::<SenderProfile>()
+            .delete(first_mid(), created.meta.id)
             .await,
         Err(ClassificationError::NotFound {
             kind: Kind::SenderProfile,
@@ -325,7 +354,8 @@ async fn a_sender_profile_is_created_found_by_id_or_key_updated_and_deleted(h: H
 async fn a_customer_key_defaults_to_the_object_id(h: Harness) {
     let created = h
         .store
-        .create_delivery_profile(first_mid(), delivery(None, "Bulk"), NOW)
+        .classifications::<DeliveryProfile>()
+        .create(first_mid(), delivery(None, "Bulk"), NOW)
         .await
         .unwrap();
     assert_eq!(created.meta.customer_key, created.meta.object_id);
@@ -335,12 +365,14 @@ async fn a_customer_key_defaults_to_the_object_id(h: Harness) {
 async fn a_delivery_profile_keeps_its_relays_with_their_passwords(h: Harness) {
     let created = h
         .store
-        .create_delivery_profile(first_mid(), delivery(Some("bulk"), "Bulk"), NOW)
+        .classifications::<DeliveryProfile>()
+        .create(first_mid(), delivery(Some("bulk"), "Bulk"), NOW)
         .await
         .unwrap();
     let stored = h
         .store
-        .get_delivery_profile(first_mid(), created.meta.id)
+        .classifications::<DeliveryProfile>()
+        .get(first_mid(), created.meta.id)
         .await
         .unwrap()
         .unwrap();
@@ -365,7 +397,8 @@ async fn a_delivery_profile_keeps_its_relays_with_their_passwords(h: Harness) {
     fewer.dkim_key_id = None;
     let updated = h
         .store
-        .update_delivery_profile(
+        .classifications::<DeliveryProfile>()
+        .update(
             first_mid(),
             created.meta.id,
             created.meta.version,
@@ -382,12 +415,14 @@ async fn a_duplicate_customer_key_is_refused_within_one_account_and_kind(h: Harn
     let other = h.store.create_account("Other", NOW).await.unwrap().mid;
     let first = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("shared"), "One"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("shared"), "One"), NOW)
         .await
         .unwrap();
     let again = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("shared"), "Two"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("shared"), "Two"), NOW)
         .await;
     assert!(
         matches!(&again, Err(ClassificationError::DuplicateKey { kind: Kind::SenderProfile, customer_key }) if customer_key == "shared"),
@@ -395,7 +430,8 @@ async fn a_duplicate_customer_key_is_refused_within_one_account_and_kind(h: Harn
     );
     let renamed = h
         .store
-        .update_sender_profile(
+        .classifications::<SenderProfile>()
+        .update(
             first_mid(),
             first.meta.id,
             first.meta.version,
@@ -409,13 +445,15 @@ async fn a_duplicate_customer_key_is_refused_within_one_account_and_kind(h: Harn
     ));
     let unchanged = h
         .store
-        .get_sender_profile(first_mid(), first.meta.id)
+        .classifications::<SenderProfile>()
+        .get(first_mid(), first.meta.id)
         .await
         .unwrap();
     assert_eq!(unchanged, Some(first));
     assert_eq!(
         h.store
-            .list_sender_profiles(first_mid(), page(1, 50))
+            .classifications::<SenderProfile>()
+            .list(first_mid(), page(1, 50))
             .await
             .unwrap()
             .total,
@@ -423,11 +461,13 @@ async fn a_duplicate_customer_key_is_refused_within_one_account_and_kind(h: Harn
     );
     // Another account, or another kind, may use the same key.
     h.store
-        .create_sender_profile(other, sender(Some("shared"), "One"), NOW)
+        .classifications::<SenderProfile>()
+        .create(other, sender(Some("shared"), "One"), NOW)
         .await
         .unwrap();
     h.store
-        .create_delivery_profile(first_mid(), delivery(Some("shared"), "One"), NOW)
+        .classifications::<DeliveryProfile>()
+        .create(first_mid(), delivery(Some("shared"), "One"), NOW)
         .await
         .unwrap();
 }
@@ -436,43 +476,52 @@ async fn another_accounts_objects_do_not_exist(h: Harness) {
     let other = h.store.create_account("Other", NOW).await.unwrap().mid;
     let theirs = h
         .store
-        .create_sender_profile(other, sender(Some("theirs"), "Theirs"), NOW)
+        .classifications::<SenderProfile>()
+        .create(other, sender(Some("theirs"), "Theirs"), NOW)
         .await
         .unwrap();
     let id = theirs.meta.id;
     assert!(
         h.store
-            .get_sender_profile(first_mid(), id)
+            .classifications::<SenderProfile>()
+            .get(first_mid(), id)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         h.store
-            .find_sender_profile(first_mid(), "theirs")
+            .classifications::<SenderProfile>()
+            .find(first_mid(), "theirs")
             .await
             .unwrap()
             .is_none()
     );
     assert!(matches!(
         h.store
-            .update_sender_profile(first_mid(), id, 1, sender(None, "Mine"), LATER)
+            .classifications::<SenderProfile>()
+            .update(first_mid(), id, 1, sender(None, "Mine"), LATER)
             .await,
         Err(ClassificationError::NotFound { .. })
     ));
     assert!(matches!(
-        h.store.delete_sender_profile(first_mid(), id).await,
+        h.store
+            .classifications::<SenderProfile>()
+            .delete(first_mid(), id)
+            .await,
         Err(ClassificationError::NotFound { .. })
     ));
     let their_commercial = h
         .store
-        .find_send_classification(other, DEFAULT_COMMERCIAL_KEY)
+        .classifications::<SendClassification>()
+        .find(other, DEFAULT_COMMERCIAL_KEY)
         .await
         .unwrap()
         .unwrap();
     assert!(
         h.store
-            .find_send_classification(first_mid(), &their_commercial.meta.id.to_string())
+            .classifications::<SendClassification>()
+            .find(first_mid(), &their_commercial.meta.id.to_string())
             .await
             .unwrap()
             .is_none()
@@ -480,7 +529,8 @@ async fn another_accounts_objects_do_not_exist(h: Harness) {
     // Nor can a classification of this account point at their profile.
     let refused = h
         .store
-        .create_send_classification(
+        .classifications::<SendClassification>()
+        .create(
             first_mid(),
             classification(None, "Stolen", &id.to_string(), "Default"),
             NOW,
@@ -494,7 +544,11 @@ async fn another_accounts_objects_do_not_exist(h: Harness) {
         })
     ));
     assert_eq!(
-        h.store.get_sender_profile(other, id).await.unwrap(),
+        h.store
+            .classifications::<SenderProfile>()
+            .get(other, id)
+            .await
+            .unwrap(),
         Some(theirs)
     );
 }
@@ -502,12 +556,14 @@ async fn another_accounts_objects_do_not_exist(h: Harness) {
 async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
     let news = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("news"), "News"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("news"), "News"), NOW)
         .await
         .unwrap();
     let created = h
         .store
-        .create_send_classification(
+        .classifications::<SendClassification>()
+        .create(
             first_mid(),
             classification(
                 Some("receipts"),
@@ -530,13 +586,15 @@ async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
     assert!(created.honor_list_opt_outs);
     let by_id = h
         .store
-        .find_send_classification(first_mid(), &created.meta.id.to_string())
+        .classifications::<SendClassification>()
+        .find(first_mid(), &created.meta.id.to_string())
         .await
         .unwrap();
     assert_eq!(by_id.as_ref(), Some(&created));
     let by_key = h
         .store
-        .find_send_classification(first_mid(), "receipts")
+        .classifications::<SendClassification>()
+        .find(first_mid(), "receipts")
         .await
         .unwrap();
     assert_eq!(by_key, Some(created.clone()));
@@ -546,7 +604,8 @@ async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
     ] {
         let refused = h
             .store
-            .update_send_classification(
+            .classifications::<SendClassification>()
+            .update(
                 first_mid(),
                 created.meta.id,
                 created.meta.version,
@@ -561,7 +620,8 @@ async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
     }
     let unchanged = h
         .store
-        .find_send_classification(first_mid(), "receipts")
+        .classifications::<SendClassification>()
+        .find(first_mid(), "receipts")
         .await
         .unwrap();
     assert_eq!(unchanged, Some(created));
@@ -570,17 +630,20 @@ async fn a_classification_names_its_profiles_by_id_or_customer_key(h: Harness) {
 async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harness) {
     let news = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("news"), "News"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("news"), "News"), NOW)
         .await
         .unwrap();
     let bulk = h
         .store
-        .create_delivery_profile(first_mid(), delivery(Some("bulk"), "Bulk"), NOW)
+        .classifications::<DeliveryProfile>()
+        .create(first_mid(), delivery(Some("bulk"), "Bulk"), NOW)
         .await
         .unwrap();
     let user = h
         .store
-        .create_send_classification(
+        .classifications::<SendClassification>()
+        .create(
             first_mid(),
             classification(None, "Spring", "news", "bulk"),
             NOW,
@@ -589,7 +652,8 @@ async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harne
         .unwrap();
     let refused = h
         .store
-        .delete_sender_profile(first_mid(), news.meta.id)
+        .classifications::<SenderProfile>()
+        .delete(first_mid(), news.meta.id)
         .await;
     match &refused {
         Err(err @ ClassificationError::InUse { users, .. }) => {
@@ -600,19 +664,22 @@ async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harne
     }
     assert!(matches!(
         h.store
-            .delete_delivery_profile(first_mid(), bulk.meta.id)
+            .classifications::<DeliveryProfile>()
+            .delete(first_mid(), bulk.meta.id)
             .await,
         Err(ClassificationError::InUse { .. })
     ));
     assert!(
         h.store
-            .get_sender_profile(first_mid(), news.meta.id)
+            .classifications::<SenderProfile>()
+            .get(first_mid(), news.meta.id)
             .await
             .unwrap()
             .is_some()
     );
     h.store
-        .update_send_classification(
+        .classifications::<SendClassification>()
+        .update(
             first_mid(),
             user.meta.id,
             user.meta.version,
@@ -622,20 +689,24 @@ async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harne
         .await
         .unwrap();
     h.store
-        .delete_sender_profile(first_mid(), news.meta.id)
+        .classifications::<SenderProfile>()
+        .delete(first_mid(), news.meta.id)
         .await
         .unwrap();
     h.store
-        .delete_delivery_profile(first_mid(), bulk.meta.id)
+        .classifications::<DeliveryProfile>()
+        .delete(first_mid(), bulk.meta.id)
         .await
         .unwrap();
     h.store
-        .delete_send_classification(first_mid(), user.meta.id)
+        .classifications::<SendClassification>()
+        .delete(first_mid(), user.meta.id)
         .await
         .unwrap();
     assert_eq!(
         h.store
-            .list_send_classifications(first_mid(), page(1, 50))
+            .classifications::<SendClassification>()
+            .list(first_mid(), page(1, 50))
             .await
             .unwrap()
             .total,
@@ -646,13 +717,15 @@ async fn a_profile_in_use_is_not_deleted_until_its_classifications_move(h: Harne
 async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harness) {
     let default_sender = h
         .store
-        .find_sender_profile(first_mid(), DEFAULT_PROFILE_KEY)
+        .classifications::<SenderProfile>()
+        .find(first_mid(), DEFAULT_PROFILE_KEY)
         .await
         .unwrap()
         .unwrap();
     let updated = h
         .store
-        .update_sender_profile(
+        .classifications::<SenderProfile>()
+        .update(
             first_mid(),
             default_sender.meta.id,
             default_sender.meta.version,
@@ -666,7 +739,8 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     assert!(updated.meta.is_default);
     assert!(matches!(
         h.store
-            .update_sender_profile(
+            .classifications::<SenderProfile>()
+            .update(
                 first_mid(),
                 default_sender.meta.id,
                 default_sender.meta.version,
@@ -678,7 +752,8 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     ));
     assert!(matches!(
         h.store
-            .delete_sender_profile(first_mid(), default_sender.meta.id)
+            .classifications::<SenderProfile>()
+            .delete(first_mid(), default_sender.meta.id)
             .await,
         Err(ClassificationError::DefaultUndeletable {
             kind: Kind::SenderProfile,
@@ -687,26 +762,30 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     ));
     let default_delivery = h
         .store
-        .find_delivery_profile(first_mid(), DEFAULT_PROFILE_KEY)
+        .classifications::<DeliveryProfile>()
+        .find(first_mid(), DEFAULT_PROFILE_KEY)
         .await
         .unwrap()
         .unwrap();
     assert!(matches!(
         h.store
-            .delete_delivery_profile(first_mid(), default_delivery.meta.id)
+            .classifications::<DeliveryProfile>()
+            .delete(first_mid(), default_delivery.meta.id)
             .await,
         Err(ClassificationError::DefaultUndeletable { .. })
     ));
     let commercial = h
         .store
-        .find_send_classification(first_mid(), DEFAULT_COMMERCIAL_KEY)
+        .classifications::<SendClassification>()
+        .find(first_mid(), DEFAULT_COMMERCIAL_KEY)
         .await
         .unwrap()
         .unwrap();
     // Operational, in the helper: the commercial default stays Marketing.
     let retyped = h
         .store
-        .update_send_classification(
+        .classifications::<SendClassification>()
+        .update(
             first_mid(),
             commercial.meta.id,
             commercial.meta.version,
@@ -723,7 +802,8 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     ));
     assert!(matches!(
         h.store
-            .delete_send_classification(first_mid(), commercial.meta.id)
+            .classifications::<SendClassification>()
+            .delete(first_mid(), commercial.meta.id)
             .await,
         Err(ClassificationError::DefaultUndeletable { .. })
     ));
@@ -731,7 +811,8 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
     renamed.classification_type = SendClassificationType::Marketing;
     let renamed = h
         .store
-        .update_send_classification(
+        .classifications::<SendClassification>()
+        .update(
             first_mid(),
             commercial.meta.id,
             commercial.meta.version,
@@ -747,13 +828,15 @@ async fn the_defaults_can_be_updated_but_not_deleted_rekeyed_or_retyped(h: Harne
 async fn lists_are_paged_oldest_first_with_the_total(h: Harness) {
     for name in ["A", "B", "C"] {
         h.store
-            .create_sender_profile(first_mid(), sender(None, name), NOW)
+            .classifications::<SenderProfile>()
+            .create(first_mid(), sender(None, name), NOW)
             .await
             .unwrap();
     }
     let first = h
         .store
-        .list_sender_profiles(first_mid(), page(1, 3))
+        .classifications::<SenderProfile>()
+        .list(first_mid(), page(1, 3))
         .await
         .unwrap();
     assert_eq!(first.total, 4);
@@ -761,14 +844,16 @@ async fn lists_are_paged_oldest_first_with_the_total(h: Harness) {
     assert_eq!(names, ["Default", "A", "B"]);
     let second = h
         .store
-        .list_sender_profiles(first_mid(), page(2, 3))
+        .classifications::<SenderProfile>()
+        .list(first_mid(), page(2, 3))
         .await
         .unwrap();
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.items[0].meta.name, "C");
     let beyond = h
         .store
-        .list_sender_profiles(first_mid(), page(9, 3))
+        .classifications::<SenderProfile>()
+        .list(first_mid(), page(9, 3))
         .await
         .unwrap();
     assert_eq!((beyond.total, beyond.items.len()), (4, 0));
@@ -777,12 +862,14 @@ async fn lists_are_paged_oldest_first_with_the_total(h: Harness) {
 async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: Harness) {
     let created = h
         .store
-        .create_sender_profile(first_mid(), sender(Some("news"), "News"), NOW)
+        .classifications::<SenderProfile>()
+        .create(first_mid(), sender(Some("news"), "News"), NOW)
         .await
         .unwrap();
     let first = h
         .store
-        .update_sender_profile(
+        .classifications::<SenderProfile>()
+        .update(
             first_mid(),
             created.meta.id,
             created.meta.version,
@@ -795,7 +882,8 @@ async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: 
 
     let second = h
         .store
-        .update_sender_profile(
+        .classifications::<SenderProfile>()
+        .update(
             first_mid(),
             created.meta.id,
             created.meta.version,
@@ -809,7 +897,8 @@ async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: 
     );
     let kept = h
         .store
-        .get_sender_profile(first_mid(), created.meta.id)
+        .classifications::<SenderProfile>()
+        .get(first_mid(), created.meta.id)
         .await
         .unwrap();
     assert_eq!(kept.as_ref(), Some(&first));

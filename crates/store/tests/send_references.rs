@@ -13,7 +13,8 @@ use herald_domain::send::status::InstanceStatus::{Canceled, Scheduled};
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
     AssetDeleteError, ClassificationError, DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, MetaFields,
-    NewAsset, NewSendDefinition, SendClassificationFields, SendDefinitionChanges, Store,
+    NewAsset, NewSendDefinition, SendClassification, SendClassificationFields,
+    SendDefinitionChanges, Store,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::OffsetDateTime;
@@ -65,7 +66,8 @@ fn uuid_like(key: &str) -> String {
 
 async fn classification(h: &Harness, mid: Mid, key: &str) -> i64 {
     h.store
-        .create_send_classification(
+        .classifications::<SendClassification>()
+        .create(
             mid,
             SendClassificationFields {
                 meta: MetaFields {
@@ -88,7 +90,8 @@ async fn classification(h: &Harness, mid: Mid, key: &str) -> i64 {
 
 async fn default_classification(h: &Harness, mid: Mid) -> i64 {
     h.store
-        .find_send_classification(mid, DEFAULT_COMMERCIAL_KEY)
+        .classifications::<SendClassification>()
+        .find(mid, DEFAULT_COMMERCIAL_KEY)
         .await
         .unwrap()
         .unwrap()
@@ -149,7 +152,12 @@ async fn cancel(h: &Harness, instance_id: i64) {
 }
 
 async fn classification_users(h: &Harness, id: i64) -> Result<(), Vec<String>> {
-    match h.store.delete_send_classification(mid(), id).await {
+    match h
+        .store
+        .classifications::<SendClassification>()
+        .delete(mid(), id)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(ClassificationError::InUse { users, .. }) => Err(users),
         Err(other) => panic!("{other:?}"),
@@ -179,7 +187,8 @@ async fn a_classification_is_kept_while_a_definition_or_live_instance_uses_it(h:
     );
     let message = h
         .store
-        .delete_send_classification(mid(), spring)
+        .classifications::<SendClassification>()
+        .delete(mid(), spring)
         .await
         .unwrap_err()
         .to_string();
@@ -207,7 +216,8 @@ async fn a_classification_is_kept_while_a_definition_or_live_instance_uses_it(h:
     assert_eq!(classification_users(&h, spring).await, Ok(()));
     assert!(
         h.store
-            .find_send_classification(mid(), "Spring")
+            .classifications::<SendClassification>()
+            .find(mid(), "Spring")
             .await
             .unwrap()
             .is_none()

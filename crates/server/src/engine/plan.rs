@@ -10,7 +10,9 @@ use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::relay::Relay;
 use herald_mail::dkim::DkimSigner;
-use herald_store::{SendInstance, Store, StoreError};
+use herald_store::{
+    DeliveryProfile, SendClassification, SendInstance, SenderProfile, Store, StoreError,
+};
 
 use super::transport::Transport;
 
@@ -73,11 +75,13 @@ impl Plan {
             .ok_or_else(|| gone(format!("email {}", instance.email_id)))?;
         let id = instance.send_classification_id.to_string();
         let classification = store
-            .find_send_classification(mid, &id)
+            .classifications::<SendClassification>()
+            .find(mid, &id)
             .await?
             .ok_or_else(|| gone(format!("send classification {id}")))?;
         let sender = store
-            .get_sender_profile(mid, classification.sender_profile.id)
+            .classifications::<SenderProfile>()
+            .get(mid, classification.sender_profile.id)
             .await?
             .ok_or_else(|| {
                 gone(format!(
@@ -86,7 +90,8 @@ impl Plan {
                 ))
             })?;
         let delivery = store
-            .get_delivery_profile(mid, classification.delivery_profile.id)
+            .classifications::<DeliveryProfile>()
+            .get(mid, classification.delivery_profile.id)
             .await?
             .ok_or_else(|| {
                 gone(format!(

@@ -18,7 +18,8 @@ use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
-    MatchOn, NewSendDefinition, Recipient, ReportDefinition, RowOutcome, SendInstance, Store,
+    MatchOn, NewSendDefinition, Recipient, ReportDefinition, RowOutcome, SendClassification,
+    SendInstance, Store,
 };
 use herald_test_support::Db;
 use serde_json::Value;
@@ -158,7 +159,8 @@ pub async fn send(
         .expect("the demo email")
         .id;
     let classification = store
-        .find_send_classification(DEMO, classification)
+        .classifications::<SendClassification>()
+        .find(DEMO, classification)
         .await
         .unwrap()
         .expect("a demo classification");

@@ -1,38 +1,92 @@
 //! Send classifications and the sender and delivery profiles they use (send-api.md
 //! section 4).
 //!
-//! Each of the three kinds has its own sub-trait and file. What they share lives here: the
-//! columns every object has ([`ObjectMeta`], [`MetaFields`]), paging ([`Listing`]), and the
-//! refusals of a write ([`ClassificationError`]).
+//! The three kinds are one [`Classification`] each (its row type), read and written through
+//! one generic [`ClassificationStore`]: `store.classifications::<SenderProfile>().find(…)`.
+//! A kind's file holds only what is its own: its columns, its decoder and its hooks
+//! ([`columns::Columns`]); [`store`] holds the SQL they share. What every object has lives
+//! here: [`ObjectMeta`], [`MetaFields`], paging ([`Listing`]), and the refusals of a write
+//! ([`ClassificationError`]).
 //!
 //! Every account has four defaults from its creation ([`defaults`]): they can be updated,
 //! but not deleted, and their customer keys never change (the Send API finds them by key).
 
+mod columns;
 pub(crate) mod defaults;
 mod delivery_profiles;
-mod rows;
 mod send_classifications;
 mod sender_profiles;
+mod store;
 
 use std::fmt;
 
 use herald_domain::classification::CustomerKey;
 use herald_domain::mid::Mid;
+use herald_domain::paging::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::StoreError;
 use crate::timestamp::from_millis;
+use crate::{Store, StoreError};
 
 pub use defaults::{DEFAULT_COMMERCIAL_KEY, DEFAULT_PROFILE_KEY, DEFAULT_TRANSACTIONAL_KEY};
-pub use delivery_profiles::{
-    DeliveryProfile, DeliveryProfileFields, DeliveryProfileStore, PostalAddress,
-};
-pub use send_classifications::{
-    ProfileSummary, SendClassification, SendClassificationFields, SendClassificationStore,
-};
-pub use sender_profiles::{SenderProfile, SenderProfileFields, SenderProfileStore};
+pub use delivery_profiles::{DeliveryProfile, DeliveryProfileFields, PostalAddress};
+pub use send_classifications::{ProfileSummary, SendClassification, SendClassificationFields};
+pub use sender_profiles::{SenderProfile, SenderProfileFields};
+
+/// One of the three kinds, as its stored objects' type: [`SenderProfile`],
+/// [`DeliveryProfile`] or [`SendClassification`].
+pub trait Classification: Clone + Send + Sync + Unpin + 'static {
+    /// What a create or update gives, texts already checked.
+    type Fields: Send + Sync + 'static;
+    /// The kind, for messages.
+    const KIND: Kind;
+    /// What every object has.
+    fn meta(&self) -> &ObjectMeta;
+    /// The store's objects of this kind (see [`Store::classifications`]).
+    fn of(store: &dyn Store) -> &dyn ClassificationStore<Self>;
+}
+
+/// The objects of one kind `C`. A path or a reference names an object by id (a digit
+/// string, as the Send API's `SendClassificationId` gives it) or customer key.
+#[async_trait::async_trait]
+pub trait ClassificationStore<C: Classification>: Send + Sync {
+    /// One page of the account's objects, oldest first.
+    async fn list(&self, mid: Mid, page: PageRequest) -> Result<Listing<C>, StoreError>;
+    /// The object with this id, if the account has it.
+    async fn get(&self, mid: Mid, id: i64) -> Result<Option<C>, StoreError>;
+    /// The object `id_or_key` names: a digit string is an id, anything else a customer key.
+    async fn find(&self, mid: Mid, id_or_key: &str) -> Result<Option<C>, StoreError>;
+    async fn create(
+        &self,
+        mid: Mid,
+        fields: C::Fields,
+        now: OffsetDateTime,
+    ) -> Result<C, ClassificationError>;
+    /// Replaces every field of the object with this id, if it is still at `version` (else
+    /// [`ClassificationError::Stale`], and nothing changes). A default keeps its customer
+    /// key (and a default classification its type).
+    async fn update(
+        &self,
+        mid: Mid,
+        id: i64,
+        version: i64,
+        fields: C::Fields,
+        now: OffsetDateTime,
+    ) -> Result<C, ClassificationError>;
+    /// Deletes the object with this id and returns it; refused for a default and while
+    /// another object uses it (a profile: a send classification; a classification: a send
+    /// definition or a live send instance).
+    async fn delete(&self, mid: Mid, id: i64) -> Result<C, ClassificationError>;
+}
+
+impl dyn Store + '_ {
+    /// The objects of kind `C`: `store.classifications::<SenderProfile>().find(mid, key)`.
+    pub fn classifications<C: Classification>(&self) -> &dyn ClassificationStore<C> {
+        C::of(self)
+    }
+}
 
 /// The three kinds of objects, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,34 +237,6 @@ pub(crate) fn new_object_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The object id and customer key of an object about to be created.
-pub(crate) fn new_keys(meta: &MetaFields) -> (String, String) {
-    let object_id = new_object_id();
-    let key = meta
-        .customer_key
-        .as_ref()
-        .map_or_else(|| object_id.clone(), |key| key.as_str().to_owned());
-    (object_id, key)
-}
-
-/// Maps a unique-key violation to [`ClassificationError::DuplicateKey`].
-pub(crate) fn duplicate_key(
-    kind: Kind,
-    customer_key: &str,
-) -> impl Fn(sqlx::Error) -> ClassificationError {
-    move |err| match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            ClassificationError::DuplicateKey {
-                kind,
-                customer_key: customer_key.to_owned(),
-            }
-        }
-        _ => err.into(),
-    }
-}
-
-/// The customer key an update leaves in place: the new one, or the current one; a default
-/// object's key never changes.
 /// Refuses an update that wrote no row: the object (read as `meta` in the same
 /// transaction) moved past the version the update named.
 pub(crate) fn written_or_stale(
@@ -222,36 +248,6 @@ pub(crate) fn written_or_stale(
         return Err(ClassificationError::Stale {
             kind,
             reference: meta.customer_key.clone(),
-        });
-    }
-    Ok(())
-}
-
-pub(crate) fn key_after_update(
-    kind: Kind,
-    current: &ObjectMeta,
-    requested: Option<&CustomerKey>,
-) -> Result<String, ClassificationError> {
-    match requested {
-        Some(key) if key.as_str() != current.customer_key => {
-            if current.is_default {
-                return Err(ClassificationError::DefaultKeyFixed {
-                    kind,
-                    customer_key: current.customer_key.clone(),
-                });
-            }
-            Ok(key.as_str().to_owned())
-        }
-        _ => Ok(current.customer_key.clone()),
-    }
-}
-
-/// Refuses to delete a default object.
-pub(crate) fn check_deletable(kind: Kind, current: &ObjectMeta) -> Result<(), ClassificationError> {
-    if current.is_default {
-        return Err(ClassificationError::DefaultUndeletable {
-            kind,
-            customer_key: current.customer_key.clone(),
         });
     }
     Ok(())

@@ -1,24 +1,15 @@
 //! `/email/v1/deliveryProfiles`: how messages leave (relays, DKIM key, tracking) and what
 //! wraps their content (header, footer, postal address).
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use herald_domain::email_address::EmailAddress;
-use herald_domain::mid::Mid;
 use herald_domain::relay::Relay;
-use herald_store::{DeliveryProfile, DeliveryProfileFields, Kind, PostalAddress};
+use herald_store::{DeliveryProfile, DeliveryProfileFields, PostalAddress};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::fields;
-use super::wire::{self, Deleted, ListReply, MetaOut};
+use super::resource::Resource;
+use super::wire::MetaOut;
 use crate::api::error::ApiError;
-use crate::api::json::ApiJson;
-use crate::api::query::Params;
-use crate::auth::Authorized;
-use crate::auth::requirements::{ClassificationRead, ClassificationWrite};
-use crate::state::AppState;
 
 /// The longest header or footer, in characters.
 const CONTENT_MAX: usize = 100_000;
@@ -81,7 +72,7 @@ impl From<&DeliveryProfile> for DeliveryProfileOut {
 /// The body of a create or update.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DeliveryProfileIn {
+pub struct DeliveryProfileIn {
     name: String,
     customer_key: Option<String>,
     description: Option<String>,
@@ -108,27 +99,33 @@ struct AddressIn {
     country: Option<String>,
 }
 
-impl DeliveryProfileIn {
-    /// Checks the body; `known` are the profile's current relays, whose passwords a
-    /// masked URL keeps.
-    fn parse(self, known: &[Relay]) -> Result<DeliveryProfileFields, ApiError> {
+impl Resource for DeliveryProfile {
+    type Out = DeliveryProfileOut;
+    type In = DeliveryProfileIn;
+
+    /// A masked relay URL keeps the password of the current profile's same relay.
+    fn parse(
+        body: DeliveryProfileIn,
+        current: Option<&Self>,
+    ) -> Result<DeliveryProfileFields, ApiError> {
+        let known = current.map_or(&[][..], |current| &current.relays);
         let content = |field: &str, text: Option<String>| {
             fields::template(field, text.as_deref().unwrap_or_default(), CONTENT_MAX)
         };
         Ok(DeliveryProfileFields {
             meta: fields::meta(
-                &self.name,
-                self.customer_key.as_deref(),
-                self.description.as_deref(),
+                &body.name,
+                body.customer_key.as_deref(),
+                body.description.as_deref(),
             )?,
-            header_html: content("headerHtml", self.header_html)?,
-            footer_html: content("footerHtml", self.footer_html)?,
-            footer_text: content("footerText", self.footer_text)?,
-            address: address(self.address.unwrap_or_default())?,
-            relays: relays(self.relays.unwrap_or_default(), known)?,
-            dkim_key_id: dkim_key_id(self.dkim_key_id.as_deref())?,
-            tracking_enabled: self.tracking_enabled.unwrap_or(true),
-            bounce_domain: bounce_domain(self.bounce_domain.as_deref())?,
+            header_html: content("headerHtml", body.header_html)?,
+            footer_html: content("footerHtml", body.footer_html)?,
+            footer_text: content("footerText", body.footer_text)?,
+            address: address(body.address.unwrap_or_default())?,
+            relays: relays(body.relays.unwrap_or_default(), known)?,
+            dkim_key_id: dkim_key_id(body.dkim_key_id.as_deref())?,
+            tracking_enabled: body.tracking_enabled.unwrap_or(true),
+            bounce_domain: bounce_domain(body.bounce_domain.as_deref())?,
         })
     }
 }
@@ -196,98 +193,4 @@ fn dkim_key_id(text: Option<&str>) -> Result<Option<String>, ApiError> {
         )));
     }
     Ok(Some(text.to_owned()))
-}
-
-/// The profile the path names (id or customer key) in account `mid`.
-async fn find(state: &AppState, mid: Mid, id: &str) -> Result<DeliveryProfile, ApiError> {
-    state
-        .store
-        .find_delivery_profile(mid, id)
-        .await?
-        .ok_or_else(|| wire::not_found(Kind::DeliveryProfile, id))
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    params: Params,
-) -> Result<Json<ListReply<DeliveryProfileOut>>, ApiError> {
-    let page = wire::page(&params)?;
-    let listing = state.store.list_delivery_profiles(auth.mid, page).await?;
-    Ok(Json(wire::list_reply(page, &listing)))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    Path(id): Path<String>,
-) -> Result<Json<DeliveryProfileOut>, ApiError> {
-    Ok(Json((&find(&state, auth.mid, &id).await?).into()))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<(StatusCode, Json<DeliveryProfileOut>), ApiError> {
-    let fields = wire::body::<DeliveryProfileIn>(body)?.parse(&[])?;
-    let created = state
-        .store
-        .create_delivery_profile(auth.mid, fields, state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json((&created).into())))
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Json<DeliveryProfileOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let fields = wire::body::<DeliveryProfileIn>(body)?.parse(&current.relays)?;
-    update(&state, &current, fields).await
-}
-
-pub async fn patch(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(patch): ApiJson<Map<String, Value>>,
-) -> Result<Json<DeliveryProfileOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let shown = wire::shown(&DeliveryProfileOut::from(&current))?;
-    let fields = wire::patched::<DeliveryProfileIn>(shown, patch)?.parse(&current.relays)?;
-    update(&state, &current, fields).await
-}
-
-async fn update(
-    state: &AppState,
-    current: &DeliveryProfile,
-    fields: DeliveryProfileFields,
-) -> Result<Json<DeliveryProfileOut>, ApiError> {
-    let updated = state
-        .store
-        .update_delivery_profile(
-            current.meta.mid,
-            current.meta.id,
-            current.meta.version,
-            fields,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json((&updated).into()))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let deleted = state
-        .store
-        .delete_delivery_profile(auth.mid, current.meta.id)
-        .await?;
-    Ok(Json((&deleted.meta).into()))
 }

@@ -10,6 +10,8 @@
 
 mod delivery_profiles;
 mod fields;
+mod handlers;
+mod resource;
 pub mod seed;
 mod send_classifications;
 mod sender_profiles;
@@ -17,61 +19,29 @@ mod wire;
 
 use axum::Router;
 use axum::routing::get;
-use herald_store::ClassificationError;
+use herald_store::{DeliveryProfile, SendClassification, SenderProfile};
 
-use crate::api::error::ApiError;
+use self::handlers::{create, delete, list, patch, replace};
+use self::resource::Resource;
 use crate::state::AppState;
 
 /// The routes of the three kinds.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/email/v1/senderProfiles",
-            get(sender_profiles::list).post(sender_profiles::create),
-        )
-        .route(
-            "/email/v1/senderProfiles/{id}",
-            get(sender_profiles::get)
-                .put(sender_profiles::replace)
-                .patch(sender_profiles::patch)
-                .delete(sender_profiles::delete),
-        )
-        .route(
-            "/email/v1/deliveryProfiles",
-            get(delivery_profiles::list).post(delivery_profiles::create),
-        )
-        .route(
-            "/email/v1/deliveryProfiles/{id}",
-            get(delivery_profiles::get)
-                .put(delivery_profiles::replace)
-                .patch(delivery_profiles::patch)
-                .delete(delivery_profiles::delete),
-        )
-        .route(
-            "/email/v1/sendClassifications",
-            get(send_classifications::list).post(send_classifications::create),
-        )
-        .route(
-            "/email/v1/sendClassifications/{id}",
-            get(send_classifications::get)
-                .put(send_classifications::replace)
-                .patch(send_classifications::patch)
-                .delete(send_classifications::delete),
-        )
+        .merge(kind::<SenderProfile>("/email/v1/senderProfiles"))
+        .merge(kind::<DeliveryProfile>("/email/v1/deliveryProfiles"))
+        .merge(kind::<SendClassification>("/email/v1/sendClassifications"))
 }
 
-impl From<ClassificationError> for ApiError {
-    fn from(err: ClassificationError) -> Self {
-        match err {
-            ClassificationError::NotFound { .. } => ApiError::NotFound(err.to_string()),
-            ClassificationError::UnknownReference { .. } => ApiError::invalid(err.to_string()),
-            ClassificationError::DuplicateKey { .. }
-            | ClassificationError::InUse { .. }
-            | ClassificationError::DefaultUndeletable { .. }
-            | ClassificationError::DefaultKeyFixed { .. }
-            | ClassificationError::DefaultTypeFixed { .. }
-            | ClassificationError::Stale { .. } => ApiError::Conflict(err.to_string()),
-            ClassificationError::Store(cause) => cause.into(),
-        }
-    }
+/// The routes of kind `C`, its objects listed at `collection`.
+fn kind<C: Resource>(collection: &str) -> Router<AppState> {
+    Router::new()
+        .route(collection, get(list::<C>).post(create::<C>))
+        .route(
+            &format!("{collection}/{{id}}"),
+            get(handlers::get::<C>)
+                .put(replace::<C>)
+                .patch(patch::<C>)
+                .delete(delete::<C>),
+        )
 }

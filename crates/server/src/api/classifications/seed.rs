@@ -5,8 +5,8 @@ use anyhow::Context;
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_store::{
-    DEFAULT_PROFILE_KEY, DeliveryProfileFields, MetaFields, ObjectMeta, PostalAddress,
-    SenderProfileFields,
+    DEFAULT_PROFILE_KEY, DeliveryProfile, DeliveryProfileFields, MetaFields, ObjectMeta,
+    PostalAddress, SenderProfile, SenderProfileFields,
 };
 
 use crate::state::AppState;
@@ -16,7 +16,8 @@ use crate::state::AppState;
 pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
     let (store, now) = (state.store.as_ref(), state.clock.now());
     let sender = store
-        .find_sender_profile(mid, DEFAULT_PROFILE_KEY)
+        .classifications::<SenderProfile>()
+        .find(mid, DEFAULT_PROFILE_KEY)
         .await?
         .context("the demo account has no default sender profile")?;
     let fields = SenderProfileFields {
@@ -27,10 +28,12 @@ pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
         reply_to_display_name: sender.reply_to_display_name,
     };
     store
-        .update_sender_profile(mid, sender.meta.id, sender.meta.version, fields, now)
+        .classifications::<SenderProfile>()
+        .update(mid, sender.meta.id, sender.meta.version, fields, now)
         .await?;
     let delivery = store
-        .find_delivery_profile(mid, DEFAULT_PROFILE_KEY)
+        .classifications::<DeliveryProfile>()
+        .find(mid, DEFAULT_PROFILE_KEY)
         .await?
         .context("the demo account has no default delivery profile")?;
     let fields = DeliveryProfileFields {
@@ -51,7 +54,8 @@ pub async fn seed_demo(state: &AppState, mid: Mid) -> anyhow::Result<()> {
         bounce_domain: delivery.bounce_domain,
     };
     store
-        .update_delivery_profile(mid, delivery.meta.id, delivery.meta.version, fields, now)
+        .classifications::<DeliveryProfile>()
+        .update(mid, delivery.meta.id, delivery.meta.version, fields, now)
         .await?;
     Ok(())
 }

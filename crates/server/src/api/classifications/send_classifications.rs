@@ -1,23 +1,15 @@
 //! `/email/v1/sendClassifications`: commercial (Marketing) or transactional (Operational),
 //! with a sender profile and a delivery profile.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use herald_domain::classification::SendClassificationType;
-use herald_domain::mid::Mid;
-use herald_store::{Kind, ProfileSummary, SendClassification, SendClassificationFields};
+use herald_store::{ProfileSummary, SendClassification, SendClassificationFields};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::fields;
-use super::wire::{self, Deleted, ListReply, MetaOut};
+use super::resource::Resource;
+use super::wire::{self, MetaOut};
 use crate::api::error::ApiError;
-use crate::api::json::ApiJson;
-use crate::api::query::Params;
-use crate::auth::Authorized;
-use crate::auth::requirements::{ClassificationRead, ClassificationWrite};
-use crate::state::AppState;
 
 /// A send classification as the API shows it.
 #[derive(Debug, Serialize)]
@@ -67,7 +59,7 @@ impl From<&SendClassification> for SendClassificationOut {
 /// The body of a create or update.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SendClassificationIn {
+pub struct SendClassificationIn {
     name: String,
     customer_key: Option<String>,
     description: Option<String>,
@@ -79,22 +71,45 @@ struct SendClassificationIn {
     honor_publication_list_opt_outs_for_transactional_sends: Option<bool>,
 }
 
-impl SendClassificationIn {
-    fn parse(self) -> Result<SendClassificationFields, ApiError> {
+impl Resource for SendClassification {
+    type Out = SendClassificationOut;
+    type In = SendClassificationIn;
+
+    fn parse(
+        body: SendClassificationIn,
+        _: Option<&Self>,
+    ) -> Result<SendClassificationFields, ApiError> {
         Ok(SendClassificationFields {
             meta: fields::meta(
-                &self.name,
-                self.customer_key.as_deref(),
-                self.description.as_deref(),
+                &body.name,
+                body.customer_key.as_deref(),
+                body.description.as_deref(),
             )?,
-            classification_type: SendClassificationType::parse(&self.send_classification_type)
+            classification_type: SendClassificationType::parse(&body.send_classification_type)
                 .map_err(|err| ApiError::invalid(err.to_string()))?,
-            sender_profile: reference("senderProfile", &self.sender_profile)?,
-            delivery_profile: reference("deliveryProfile", &self.delivery_profile)?,
-            honor_list_opt_outs: self
+            sender_profile: reference("senderProfile", &body.sender_profile)?,
+            delivery_profile: reference("deliveryProfile", &body.delivery_profile)?,
+            honor_list_opt_outs: body
                 .honor_publication_list_opt_outs_for_transactional_sends
                 .unwrap_or(false),
         })
+    }
+
+    /// With the profiles as plain ids, so that a patch naming one by customer key replaces
+    /// the reference instead of merging into it (where the current id would win).
+    fn shown(&self) -> Result<Value, ApiError> {
+        let mut shown = wire::shown(&SendClassificationOut::from(self))?;
+        if let Some(object) = shown.as_object_mut() {
+            object.insert(
+                "senderProfile".into(),
+                self.sender_profile.id.to_string().into(),
+            );
+            object.insert(
+                "deliveryProfile".into(),
+                self.delivery_profile.id.to_string().into(),
+            );
+        }
+        Ok(shown)
     }
 }
 
@@ -119,113 +134,4 @@ fn bad_reference(field: &str) -> ApiError {
         "{field}: name the profile by id or customerKey, as \"123\", \"Default\", \
          {{\"id\": \"123\"}} or {{\"customerKey\": \"Default\"}}"
     ))
-}
-
-/// The classification the path names (id or customer key) in account `mid`.
-async fn find(state: &AppState, mid: Mid, id: &str) -> Result<SendClassification, ApiError> {
-    state
-        .store
-        .find_send_classification(mid, id)
-        .await?
-        .ok_or_else(|| wire::not_found(Kind::SendClassification, id))
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    params: Params,
-) -> Result<Json<ListReply<SendClassificationOut>>, ApiError> {
-    let page = wire::page(&params)?;
-    let listing = state
-        .store
-        .list_send_classifications(auth.mid, page)
-        .await?;
-    Ok(Json(wire::list_reply(page, &listing)))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    Path(id): Path<String>,
-) -> Result<Json<SendClassificationOut>, ApiError> {
-    Ok(Json((&find(&state, auth.mid, &id).await?).into()))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<(StatusCode, Json<SendClassificationOut>), ApiError> {
-    let fields = wire::body::<SendClassificationIn>(body)?.parse()?;
-    let created = state
-        .store
-        .create_send_classification(auth.mid, fields, state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json((&created).into())))
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Json<SendClassificationOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let fields = wire::body::<SendClassificationIn>(body)?.parse()?;
-    update(&state, &current, fields).await
-}
-
-pub async fn patch(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(patch): ApiJson<Map<String, Value>>,
-) -> Result<Json<SendClassificationOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let mut shown = wire::shown(&SendClassificationOut::from(&current))?;
-    // Profiles as plain ids, so that a patch naming one by customer key replaces the
-    // reference instead of merging into it (where the current id would win).
-    if let Some(object) = shown.as_object_mut() {
-        object.insert(
-            "senderProfile".into(),
-            current.sender_profile.id.to_string().into(),
-        );
-        object.insert(
-            "deliveryProfile".into(),
-            current.delivery_profile.id.to_string().into(),
-        );
-    }
-    let fields = wire::patched::<SendClassificationIn>(shown, patch)?.parse()?;
-    update(&state, &current, fields).await
-}
-
-async fn update(
-    state: &AppState,
-    current: &SendClassification,
-    fields: SendClassificationFields,
-) -> Result<Json<SendClassificationOut>, ApiError> {
-    let updated = state
-        .store
-        .update_send_classification(
-            current.meta.mid,
-            current.meta.id,
-            current.meta.version,
-            fields,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json((&updated).into()))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let deleted = state
-        .store
-        .delete_send_classification(auth.mid, current.meta.id)
-        .await?;
-    Ok(Json((&deleted.meta).into()))
 }

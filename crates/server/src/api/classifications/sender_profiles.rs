@@ -1,21 +1,12 @@
 //! `/email/v1/senderProfiles`: who messages are from.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use herald_domain::mid::Mid;
-use herald_store::{Kind, SenderProfile, SenderProfileFields};
+use herald_store::{SenderProfile, SenderProfileFields};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::fields::{self, HEADER_TEXT_MAX};
-use super::wire::{self, Deleted, ListReply, MetaOut};
+use super::resource::Resource;
+use super::wire::MetaOut;
 use crate::api::error::ApiError;
-use crate::api::json::ApiJson;
-use crate::api::query::Params;
-use crate::auth::Authorized;
-use crate::auth::requirements::{ClassificationRead, ClassificationWrite};
-use crate::state::AppState;
 
 /// A sender profile as the API shows it.
 #[derive(Debug, Serialize)]
@@ -44,7 +35,7 @@ impl From<&SenderProfile> for SenderProfileOut {
 /// The body of a create or update.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SenderProfileIn {
+pub struct SenderProfileIn {
     name: String,
     customer_key: Option<String>,
     description: Option<String>,
@@ -56,120 +47,29 @@ struct SenderProfileIn {
     reply_to_display_name: Option<String>,
 }
 
-impl SenderProfileIn {
-    fn parse(self) -> Result<SenderProfileFields, ApiError> {
-        let from_name = fields::required_line("fromName", &self.from_name, HEADER_TEXT_MAX)?;
+impl Resource for SenderProfile {
+    type Out = SenderProfileOut;
+    type In = SenderProfileIn;
+
+    fn parse(body: SenderProfileIn, _: Option<&Self>) -> Result<SenderProfileFields, ApiError> {
+        let from_name = fields::required_line("fromName", &body.from_name, HEADER_TEXT_MAX)?;
         Ok(SenderProfileFields {
             meta: fields::meta(
-                &self.name,
-                self.customer_key.as_deref(),
-                self.description.as_deref(),
+                &body.name,
+                body.customer_key.as_deref(),
+                body.description.as_deref(),
             )?,
             from_name: fields::template("fromName", &from_name, HEADER_TEXT_MAX)?,
-            from_address: fields::email("fromAddress", &self.from_address)?,
+            from_address: fields::email("fromAddress", &body.from_address)?,
             reply_to_address: fields::optional_email(
                 "replyToAddress",
-                self.reply_to_address.as_deref(),
+                body.reply_to_address.as_deref(),
             )?,
             reply_to_display_name: fields::optional_line(
                 "replyToDisplayName",
-                self.reply_to_display_name.as_deref(),
+                body.reply_to_display_name.as_deref(),
                 HEADER_TEXT_MAX,
             )?,
         })
     }
-}
-
-/// The profile the path names (id or customer key) in account `mid`.
-async fn find(state: &AppState, mid: Mid, id: &str) -> Result<SenderProfile, ApiError> {
-    state
-        .store
-        .find_sender_profile(mid, id)
-        .await?
-        .ok_or_else(|| wire::not_found(Kind::SenderProfile, id))
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    params: Params,
-) -> Result<Json<ListReply<SenderProfileOut>>, ApiError> {
-    let page = wire::page(&params)?;
-    let listing = state.store.list_sender_profiles(auth.mid, page).await?;
-    Ok(Json(wire::list_reply(page, &listing)))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationRead>,
-    Path(id): Path<String>,
-) -> Result<Json<SenderProfileOut>, ApiError> {
-    Ok(Json((&find(&state, auth.mid, &id).await?).into()))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<(StatusCode, Json<SenderProfileOut>), ApiError> {
-    let fields = wire::body::<SenderProfileIn>(body)?.parse()?;
-    let created = state
-        .store
-        .create_sender_profile(auth.mid, fields, state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json((&created).into())))
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Json<SenderProfileOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let fields = wire::body::<SenderProfileIn>(body)?.parse()?;
-    update(&state, &current, fields).await
-}
-
-pub async fn patch(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-    ApiJson(patch): ApiJson<Map<String, Value>>,
-) -> Result<Json<SenderProfileOut>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let shown = wire::shown(&SenderProfileOut::from(&current))?;
-    let fields = wire::patched::<SenderProfileIn>(shown, patch)?.parse()?;
-    update(&state, &current, fields).await
-}
-
-async fn update(
-    state: &AppState,
-    current: &SenderProfile,
-    fields: SenderProfileFields,
-) -> Result<Json<SenderProfileOut>, ApiError> {
-    let updated = state
-        .store
-        .update_sender_profile(
-            current.meta.mid,
-            current.meta.id,
-            current.meta.version,
-            fields,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json((&updated).into()))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    auth: Authorized<ClassificationWrite>,
-    Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
-    let current = find(&state, auth.mid, &id).await?;
-    let deleted = state
-        .store
-        .delete_sender_profile(auth.mid, current.meta.id)
-        .await?;
-    Ok(Json((&deleted.meta).into()))
 }

@@ -2,7 +2,7 @@
 //! replies, and reading a body (create, PUT) or a patch (PATCH) into an input type.
 
 use herald_domain::paging::PageRequest;
-use herald_store::{ClassificationError, Kind, Listing, ObjectMeta};
+use herald_store::{Listing, ObjectMeta};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -102,15 +102,6 @@ impl From<&ObjectMeta> for Deleted {
             deleted: true,
         }
     }
-}
-
-/// The 404 for a path naming no object of `kind` in the token's account.
-pub fn not_found(kind: Kind, reference: &str) -> ApiError {
-    ClassificationError::NotFound {
-        kind,
-        reference: reference.to_owned(),
-    }
-    .into()
 }
 
 /// A create or PUT body as `T`: read-only keys dropped, then parsed as a JSON body is

@@ -36,7 +36,8 @@ impl References<'_> {
         }
         let Some(classification) = state
             .store
-            .find_send_classification(mid, self.send_classification)
+            .classifications::<SendClassification>()
+            .find(mid, self.send_classification)
             .await?
         else {
             return Err(refuse(
