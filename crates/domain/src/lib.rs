@@ -23,3 +23,4 @@ pub mod scope;
 pub mod send;
 pub mod signed_link;
 pub mod verp;
+pub mod wire_time;

@@ -3,6 +3,8 @@
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::wire_time::rfc3339;
+
 /// The form a `ScheduledTime` takes, shown in errors.
 pub const SCHEDULED_TIME_EXAMPLE: &str = "2026-12-01T09:00:00-06:00";
 
@@ -124,11 +126,6 @@ pub enum ScheduleError {
          state that the audience consented, or use a transactional classification"
     )]
     ConsentRequired,
-}
-
-fn rfc3339(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339)
-        .unwrap_or_else(|_| time.unix_timestamp().to_string())
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@ pub(crate) mod classifications;
 mod crm;
 pub mod error;
 mod health;
+mod ids;
 pub mod json;
 mod links;
 pub mod openapi;
 mod outbox;
+mod page;
 mod platform;
 pub mod query;
 pub mod send;
@@ -51,11 +53,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(classifications::routes().into())
         .merge(crm::routes().into())
         .merge(links::routes().into())
-        .merge(outbox::routes().into())
+        .merge(outbox::routes())
         .merge(bounces::routes().into())
-        .merge(webhooks::routes().into())
+        .merge(webhooks::routes())
         .merge(send::routes().into())
-        .merge(suppressions::routes().into())
+        .merge(suppressions::routes())
 }
 
 /// Every route, with the layers every route gets.

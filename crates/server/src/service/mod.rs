@@ -14,6 +14,9 @@
 //! their version already (in the store), the others not yet.
 
 pub mod classifications;
+pub mod outbox;
+pub mod suppressions;
+pub mod webhooks;
 
 use herald_store::StoreError;
 

@@ -15,9 +15,9 @@ mod visibility;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use herald_domain::wire_time::rfc3339;
 use herald_store::{Webhook, WebhookEvent};
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::metrics::Metrics;
@@ -212,7 +212,7 @@ fn payload(webhook: &Webhook, item: &WebhookEvent) -> serde_json::Value {
     json!({
         "id": event.id,
         "type": event.kind.as_str(),
-        "createdDate": event.created_at.format(&Rfc3339).unwrap_or_default(),
+        "createdDate": rfc3339(event.created_at),
         "webhookId": webhook.id.to_string(),
         "mid": event.mid.get(),
         "instanceId": event.instance_id.to_string(),
