@@ -8,7 +8,7 @@ use herald_domain::send::message::{self, Verb};
 use herald_domain::send::schedule::ScheduleInput;
 use herald_store::{
     DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges, SendInstance,
-    SendPage,
+    SendPage, UpdateDefinitionError,
 };
 
 use super::references::References;
@@ -73,7 +73,9 @@ pub async fn get_definition(state: &AppState, mid: Mid, id: &str) -> Result<Send
 
 /// Update Definition: changes the fields `input` gives (the others stay), once the
 /// definition as it will be is found sendable, whichever fields changed. Instances
-/// already scheduled keep what they were scheduled with.
+/// already scheduled keep what they were scheduled with. The write happens only if the
+/// definition is still the one read: one changed in between is [`Error::Stale`], and
+/// nothing is written.
 pub async fn update_definition(
     state: &AppState,
     mid: Mid,
@@ -107,11 +109,19 @@ pub async fn update_definition(
         exclusions: changes.exclusions,
         deduplicate_by_email: changes.deduplicate_by_email,
     };
-    state
+    let now = state.clock.now();
+    match state
         .store
-        .update_send_definition(mid, current.id, changes, state.clock.now())
-        .await?
-        .ok_or_else(|| not_found(verb, message::definition_not_found(id, mid)))
+        .update_send_definition(mid, current.id, current.version, changes, now)
+        .await
+    {
+        Ok(Some(updated)) => Ok(updated),
+        Ok(None) => Err(not_found(verb, message::definition_not_found(id, mid))),
+        Err(UpdateDefinitionError::Stale { .. }) => {
+            Err(Error::stale(format_args!("the send definition {id:?}")))
+        }
+        Err(UpdateDefinitionError::Store(err)) => Err(err.into()),
+    }
 }
 
 /// Delete Definition: refused while one of its instances is live; its finished

@@ -366,6 +366,7 @@ mod tests {
             deduplicate_by_email: true,
             created_at: NOW,
             modified_at: NOW + time::Duration::minutes(5),
+            version: 2,
         }
     }
 
