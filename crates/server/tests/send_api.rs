@@ -436,7 +436,57 @@ async fn an_email_or_classification_a_definition_uses_is_not_deleted(app: TestAp
     assert_eq!(status, 200, "{deleted}");
 }
 
+async fn two_concurrent_updates_never_lose_one_silently(app: TestApp) {
+    let client = Client::new(&app).await;
+    let email = client.welcome_email().await;
+    let id = client.create(&definition("Racing", email)).await;
+    let at = path(&format!("/{id}"));
+    let mut refused = 0;
+    for round in 0..8 {
+        let name = format!("Name {round}");
+        let description = format!("Description {round}");
+        let renamed = json!({"EmailDefinition": {"Name": name}});
+        let described = json!({"EmailDefinition": {"Description": description}});
+        let ((first, one), (second, other)) =
+            tokio::join!(client.put(&at, &renamed), client.put(&at, &described));
+        let (_, now) = client.get(&at).await;
+        for (status, body, key, value) in [
+            (first, &one, "Name", &name),
+            (second, &other, "Description", &description),
+        ] {
+            let stored = &now["EmailDefinition"][key];
+            match status {
+                // An update answered 200 is in the stored definition, whatever ran beside it.
+                200 => {
+                    assert_eq!(body, &json!({"IsError": false}), "round {round}");
+                    assert_eq!(stored, &json!(value), "round {round}: {now}");
+                }
+                409 => {
+                    refused += 1;
+                    assert_eq!(body["errorcode"], 10006, "{body}");
+                    assert!(
+                        body["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("changed by another request"),
+                        "{body}"
+                    );
+                    assert_ne!(
+                        stored,
+                        &json!(value),
+                        "round {round}: a refused update wrote"
+                    );
+                }
+                other => panic!("round {round}: {other} {body}"),
+            }
+        }
+        assert!(first == 200 || second == 200, "round {round}: both refused");
+    }
+    eprintln!("{refused} of 16 concurrent updates were refused as stale");
+}
+
 backend_tests!(setup =>
+    two_concurrent_updates_never_lose_one_silently,
     the_contracts_example_body_is_answered_in_the_documented_shapes,
     the_seeds_three_steps_create_schedule_and_read_the_status,
     a_definition_is_read_back_updated_and_deleted,

@@ -55,7 +55,7 @@ pub use error::StoreError;
 pub use packages::{NewPackage, Package, PackageStore};
 pub use send::{
     DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges,
-    SendDefinitionStore, SendInstance, SendInstanceStore, SendPage,
+    SendDefinitionStore, SendInstance, SendInstanceStore, SendPage, UpdateDefinitionError,
 };
 pub use settings::SettingStore;
 pub use throttle::{ThrottleStore, ThrottleWindow};

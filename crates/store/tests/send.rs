@@ -13,6 +13,7 @@ use herald_domain::send::status::InstanceStatus::{
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
     DeleteDefinitionError, NewSendDefinition, SendDefinitionChanges, SendInstance, Store,
+    UpdateDefinitionError,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::macros::datetime;
@@ -162,7 +163,7 @@ async fn another_mids_definitions_and_instances_do_not_exist(h: Harness) {
     };
     assert_eq!(
         store
-            .update_send_definition(other, definition.id, rename, NOW)
+            .update_send_definition(other, definition.id, definition.version, rename, NOW)
             .await
             .unwrap(),
         None
@@ -290,7 +291,7 @@ async fn an_update_changes_only_what_it_gives_and_no_scheduled_instance(h: Harne
     };
     let updated = h
         .store
-        .update_send_definition(mid(), definition.id, changes, later)
+        .update_send_definition(mid(), definition.id, definition.version, changes, later)
         .await
         .unwrap()
         .unwrap();
@@ -332,12 +333,47 @@ async fn an_update_of_an_unknown_definition_changes_nothing(h: Harness) {
     };
     assert_eq!(
         h.store
-            .update_send_definition(mid(), 10_000_001, changes, NOW)
+            .update_send_definition(mid(), 10_000_001, 1, changes, NOW)
             .await
             .unwrap(),
         None
     );
     assert_eq!(counts(&h, mid()).await, (0, 0));
+}
+
+async fn an_update_at_a_stale_version_is_refused_and_changes_nothing(h: Harness) {
+    let definition = h
+        .store
+        .create_send_definition(new_definition(mid(), "Before"))
+        .await
+        .unwrap();
+    assert_eq!(definition.version, 1);
+    let rename = |name: &str| SendDefinitionChanges {
+        name: Some(name.into()),
+        ..SendDefinitionChanges::default()
+    };
+    let first = h
+        .store
+        .update_send_definition(mid(), definition.id, 1, rename("First"), NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.version, 2);
+    let second = h
+        .store
+        .update_send_definition(mid(), definition.id, 1, rename("Second"), NOW)
+        .await;
+    assert!(
+        matches!(second, Err(UpdateDefinitionError::Stale { id, version: 1 }) if id == definition.id),
+        "{second:?}"
+    );
+    assert_eq!(
+        h.store
+            .get_send_definition(mid(), definition.id)
+            .await
+            .unwrap(),
+        Some(first)
+    );
 }
 
 async fn delete_is_refused_while_an_instance_is_live(h: Harness) {
@@ -732,6 +768,7 @@ backend_tests!(setup =>
     the_one_step_create_leaves_nothing_behind_when_it_fails,
     an_update_changes_only_what_it_gives_and_no_scheduled_instance,
     an_update_of_an_unknown_definition_changes_nothing,
+    an_update_at_a_stale_version_is_refused_and_changes_nothing,
     delete_is_refused_while_an_instance_is_live,
     finished_instances_stay_readable_after_their_definition_is_deleted,
     scheduling_copies_the_definition_and_starts_when_told,

@@ -136,8 +136,10 @@ async fn schedule(h: &Harness, definition_id: i64) -> i64 {
 }
 
 async fn change(h: &Harness, definition_id: i64, changes: SendDefinitionChanges) {
+    let current = h.store.get_send_definition(mid(), definition_id).await;
+    let version = current.unwrap().unwrap().version;
     h.store
-        .update_send_definition(mid(), definition_id, changes, NOW)
+        .update_send_definition(mid(), definition_id, version, changes, NOW)
         .await
         .unwrap()
         .unwrap();

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::definition::{RequiredField, TargetList};
-use super::status::InstanceStatus;
+use super::status::{InstanceAction, InstanceStatus};
 use super::target::Target;
 use crate::mid::Mid;
 
@@ -49,6 +49,17 @@ impl Verb {
             Verb::Searching => "searching",
             Verb::Pausing => "pausing",
             Verb::Resuming => "resuming",
+        }
+    }
+}
+
+impl From<InstanceAction> for Verb {
+    /// What a request of an instance is doing.
+    fn from(action: InstanceAction) -> Self {
+        match action {
+            InstanceAction::Cancel => Verb::Canceling,
+            InstanceAction::Pause => Verb::Pausing,
+            InstanceAction::Resume => Verb::Resuming,
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod classifications;
 pub mod outbox;
+pub mod send;
 pub mod suppressions;
 pub mod webhooks;
 

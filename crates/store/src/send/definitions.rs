@@ -14,7 +14,7 @@ use super::instances::insert_instance;
 use super::rows::{DEFINITION_COLUMNS, definition, targets_json, to_flag};
 use super::{
     DeleteDefinitionError, NewSendDefinition, SendDefinition, SendDefinitionChanges, SendInstance,
-    SendPage,
+    SendPage, UpdateDefinitionError,
 };
 use crate::sql::placeholders;
 use crate::timestamp::to_millis;
@@ -44,16 +44,19 @@ pub trait SendDefinitionStore {
         id: i64,
     ) -> Result<Option<SendDefinition>, StoreError>;
 
-    /// Applies `changes` in one statement (fields left `None` keep their value) and
-    /// returns the updated definition; `None` if this MID has no such definition.
+    /// Applies `changes` in one statement (fields left `None` keep their value) if the
+    /// definition is still at `version`, increments it and returns the updated
+    /// definition; `None` if this MID has no such definition, and
+    /// [`UpdateDefinitionError::Stale`] (nothing written) if another update came first.
     /// Instances already scheduled keep what they were scheduled with.
     async fn update_send_definition(
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         changes: SendDefinitionChanges,
         now: OffsetDateTime,
-    ) -> Result<Option<SendDefinition>, StoreError>;
+    ) -> Result<Option<SendDefinition>, UpdateDefinitionError>;
 
     /// Deletes a definition unless one of its instances is still live
     /// ([`InstanceStatus::LIVE`]). Its finished instances stay, readable by their ids.
@@ -158,9 +161,10 @@ impl SendDefinitionStore for SqlStore {
         &self,
         mid: Mid,
         id: i64,
+        version: i64,
         changes: SendDefinitionChanges,
         now: OffsetDateTime,
-    ) -> Result<Option<SendDefinition>, StoreError> {
+    ) -> Result<Option<SendDefinition>, UpdateDefinitionError> {
         let sql = format!(
             "UPDATE send_definitions SET
                  name = COALESCE($1, name),
@@ -170,10 +174,12 @@ impl SendDefinitionStore for SqlStore {
                  targets = COALESCE($5, targets),
                  exclusions = COALESCE($6, exclusions),
                  deduplicate_by_email = COALESCE($7, deduplicate_by_email),
-                 modified_at = $8
-             WHERE id = $9 AND mid = $10
+                 modified_at = $8,
+                 version = version + 1
+             WHERE id = $9 AND mid = $10 AND version = $11
              RETURNING {DEFINITION_COLUMNS}"
         );
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(changes.name)
             .bind(changes.description)
@@ -191,9 +197,19 @@ impl SendDefinitionStore for SqlStore {
             .bind(to_millis(now))
             .bind(id)
             .bind(mid.get())
-            .fetch_optional(&self.pool)
+            .bind(version)
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(row.as_ref().map(definition).transpose()?)
+        let updated = match row {
+            Some(row) => Some(definition(&row)?),
+            // Nothing written: the definition is gone, or at another version.
+            None if lock_definition(&mut tx, mid, id).await? => {
+                return Err(UpdateDefinitionError::Stale { id, version });
+            }
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(updated)
     }
 
     async fn delete_send_definition(&self, mid: Mid, id: i64) -> Result<(), DeleteDefinitionError> {

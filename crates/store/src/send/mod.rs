@@ -56,6 +56,8 @@ pub struct SendDefinition {
     pub deduplicate_by_email: bool,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every update; an update names the version it read.
+    pub version: i64,
 }
 
 /// The changes of an update; `None` leaves a field as it is.
@@ -122,6 +124,22 @@ pub enum DeleteDefinitionError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a definition was not updated.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateDefinitionError {
+    /// It changed since the caller read it (its version moved on); nothing was written.
+    #[error("send definition {id} is no longer at version {version}")]
+    Stale { id: i64, version: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for UpdateDefinitionError {
+    fn from(err: sqlx::Error) -> Self {
+        UpdateDefinitionError::Store(err.into())
+    }
 }
 
 impl From<sqlx::Error> for DeleteDefinitionError {

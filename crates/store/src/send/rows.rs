@@ -14,7 +14,7 @@ use crate::timestamp::from_millis;
 /// The columns [`definition`] reads.
 pub(super) const DEFINITION_COLUMNS: &str = "id, mid, external_key, name, description, \
      email_id, send_classification_id, targets, exclusions, deduplicate_by_email, \
-     created_at, modified_at";
+     created_at, modified_at, version";
 
 /// The columns [`instance`] reads.
 pub(crate) const INSTANCE_COLUMNS: &str = "id, mid, definition_id, status, email_id, \
@@ -58,6 +58,7 @@ struct DefinitionRow {
     created_at: Millis,
     #[sqlx(try_from = "i64")]
     modified_at: Millis,
+    version: i64,
 }
 
 pub(super) fn definition(row: &AnyRow) -> Result<SendDefinition, sqlx::Error> {
@@ -75,6 +76,7 @@ pub(super) fn definition(row: &AnyRow) -> Result<SendDefinition, sqlx::Error> {
         deduplicate_by_email: row.deduplicate_by_email.0,
         created_at: row.created_at.0,
         modified_at: row.modified_at.0,
+        version: row.version,
     })
 }
 

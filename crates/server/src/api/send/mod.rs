@@ -16,8 +16,8 @@
 
 mod definitions;
 mod instances;
+mod path;
 mod recipients;
-mod references;
 mod reply;
 mod schedule;
 mod search;

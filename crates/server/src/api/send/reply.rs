@@ -15,6 +15,7 @@ use herald_domain::send::route::check_route;
 use super::wire::Failure;
 use crate::api::error::ApiError;
 use crate::api::query::Params;
+use crate::service;
 
 /// The page size of a list when the client names none.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -48,9 +49,19 @@ impl From<ApiError> for SendError {
     }
 }
 
-impl From<herald_store::StoreError> for SendError {
-    fn from(err: herald_store::StoreError) -> Self {
-        SendError::Api(err.into())
+/// A use case's refusal is the Send API's business error (its message is already the
+/// whole `Error <verb> integrated send definition: …`); a stale update is a 409, and
+/// anything else Herald's standard error.
+impl From<service::Error> for SendError {
+    fn from(err: service::Error) -> Self {
+        match err {
+            service::Error::Invalid { message, .. }
+            | service::Error::NotFound(message)
+            | service::Error::Conflict(message) => {
+                SendError::Refused(Failure::from_message(message))
+            }
+            other => SendError::Api(other.into()),
+        }
     }
 }
 
@@ -59,21 +70,10 @@ pub fn refuse(verb: Verb, detail: impl fmt::Display) -> SendError {
     SendError::Refused(Failure::new(verb, detail))
 }
 
-/// Turns a domain error (whose `Display` is the detail) into a business error.
-pub trait OrRefuse<T> {
-    fn or_refuse(self, verb: Verb) -> SendResult<T>;
-}
-
-impl<T, E: fmt::Display> OrRefuse<T> for Result<T, E> {
-    fn or_refuse(self, verb: Verb) -> SendResult<T> {
-        self.map_err(|err| refuse(verb, err))
-    }
-}
-
 /// Checks the path's `{integrationType}/{channel}` (only `salesforce/email` exists); any
 /// other value is a business error naming the supported one.
 pub fn check_path(verb: Verb, integration_type: &str, channel: &str) -> SendResult<()> {
-    check_route(integration_type, channel).or_refuse(verb)
+    check_route(integration_type, channel).map_err(|err| refuse(verb, err))
 }
 
 /// `page` (from 1) and `pageSize` (1 to [`MAX_PAGE_SIZE`], default
@@ -86,5 +86,5 @@ pub fn page(verb: Verb, params: &Params) -> SendResult<PageRequest> {
         DEFAULT_PAGE_SIZE,
         MAX_PAGE_SIZE,
     )
-    .or_refuse(verb)
+    .map_err(|err| refuse(verb, err))
 }

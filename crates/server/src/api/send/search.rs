@@ -5,11 +5,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use herald_domain::send::message::Verb;
 
-use super::reply::{OrRefuse, SendResult, check_path, page};
+use super::path::ChannelPath;
+use super::reply::{SendResult, page};
 use super::wire::{DefinitionList, SearchBody, parse_optional_body};
 use crate::api::query::Params;
 use crate::auth::Authorized;
 use crate::auth::requirements::SendRead;
+use crate::service::send;
 use crate::state::AppState;
 
 /// `POST …/search?page=&pageSize=` with an optional `{"Criteria":{…}}`: the matching
@@ -17,18 +19,14 @@ use crate::state::AppState;
 pub async fn search(
     State(state): State<AppState>,
     auth: Authorized<SendRead>,
-    Path((integration_type, channel)): Path<(String, String)>,
+    Path(path): Path<ChannelPath>,
     params: Params,
     body: Bytes,
 ) -> SendResult<Json<DefinitionList>> {
     let verb = Verb::Searching;
-    check_path(verb, &integration_type, &channel)?;
+    path.check(verb)?;
     let page = page(verb, &params)?;
     let body: SearchBody = parse_optional_body(&body)?;
-    let criteria = body.into_input().parse().or_refuse(verb)?;
-    let found = state
-        .store
-        .search_send_definitions(auth.mid, &criteria, page)
-        .await?;
+    let found = send::search_definitions(&state, auth.mid, body.into_input(), page).await?;
     Ok(Json(DefinitionList::new(page, &found)))
 }

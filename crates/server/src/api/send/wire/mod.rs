@@ -7,10 +7,12 @@
 //! is missing or wrong, and the route answers that as a business error, HTTP 200 with
 //! [`Failure`]'s `{"IsError":true,"Message":"Error <verb> integrated send definition: …"}`.
 
+mod recipients;
 mod request;
 mod response;
 mod results;
 
+pub use recipients::{RecipientList, RecipientOutcome};
 pub use request::{
     CriteriaBody, DefinitionBody, EmailDefinition, ScheduleBody, ScheduleFields, SearchBody,
     TargetBody, parse_optional_body,

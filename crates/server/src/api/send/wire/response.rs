@@ -26,9 +26,14 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(verb: Verb, detail: impl fmt::Display) -> Self {
+        Failure::from_message(message::failure(verb, detail))
+    }
+
+    /// The failure with a message already whole.
+    pub fn from_message(message: String) -> Self {
         Failure {
             is_error: true,
-            message: message::failure(verb, detail),
+            message,
         }
     }
 }
@@ -361,6 +366,7 @@ mod tests {
             deduplicate_by_email: true,
             created_at: NOW,
             modified_at: NOW + time::Duration::minutes(5),
+            version: 2,
         }
     }
 

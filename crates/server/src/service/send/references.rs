@@ -9,8 +9,9 @@ use herald_domain::send::message::{self, Verb};
 use herald_domain::send::target::Target;
 use herald_store::SendClassification;
 
-use super::reply::{SendResult, refuse};
+use super::refused;
 use crate::crm::CrmError;
+use crate::service::Error;
 use crate::state::AppState;
 
 /// The references of one definition.
@@ -30,9 +31,9 @@ impl References<'_> {
         state: &AppState,
         mid: Mid,
         verb: Verb,
-    ) -> SendResult<SendClassification> {
+    ) -> Result<SendClassification, Error> {
         if state.store.get_email(mid, self.email_id).await?.is_none() {
-            return Err(refuse(verb, message::email_not_found(self.email_id)));
+            return Err(refused(verb, message::email_not_found(self.email_id)));
         }
         let Some(classification) = state
             .store
@@ -40,7 +41,7 @@ impl References<'_> {
             .find(mid, self.send_classification)
             .await?
         else {
-            return Err(refuse(
+            return Err(refused(
                 verb,
                 message::classification_not_found(self.send_classification),
             ));
@@ -65,15 +66,16 @@ async fn check_target(
     list: TargetList,
     index: usize,
     target: &Target,
-) -> SendResult<()> {
+) -> Result<(), Error> {
     match state.crm.target(mid, target.crm_ref()).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) | Err(CrmError::UnknownTarget(_) | CrmError::UnknownRecord(_)) => {
-            Err(refuse(verb, message::target_not_found(list, index, target)))
-        }
+        Ok(None) | Err(CrmError::UnknownTarget(_) | CrmError::UnknownRecord(_)) => Err(refused(
+            verb,
+            message::target_not_found(list, index, target),
+        )),
         Err(CrmError::Unavailable(cause)) => {
             tracing::warn!(error = %format!("{cause:#}"), "the CRM could not check a send target");
-            Err(refuse(verb, message::crm_unavailable(list, index, target)))
+            Err(refused(verb, message::crm_unavailable(list, index, target)))
         }
     }
 }
