@@ -10,7 +10,8 @@ use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
 use herald_store::{
-    CrmWriteError, MAX_CUSTOM_FIELDS, MatchOn, ReportDefinition, RowError, RowOutcome, Slice, Store,
+    CampaignDefinition, Campaigns, CrmWriteError, MAX_CUSTOM_FIELDS, MatchOn, ReportDefinition,
+    Reports, RowError, RowOutcome, Slice, Store,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::OffsetDateTime;
@@ -57,6 +58,14 @@ async fn contact(h: &Harness, fields: &[(&str, &str)]) -> SalesforceId {
         .id
 }
 
+/// A campaign's definition.
+fn campaign_named(name: &str, description: Option<&str>) -> CampaignDefinition {
+    CampaignDefinition {
+        name: name.into(),
+        description: description.map(str::to_owned),
+    }
+}
+
 /// A condition as a client writes it: field, operator, value.
 type ConditionText<'a> = (&'a str, &'a str, Option<&'a str>);
 
@@ -77,7 +86,7 @@ async fn report(h: &Harness, object: CrmObject, filter: ReportFilter) -> TargetR
     };
     TargetRef::report(
         h.store
-            .create_report(mid(), definition, NOW)
+            .create_target(Reports, mid(), definition, NOW)
             .await
             .unwrap()
             .id,
@@ -722,13 +731,20 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
             ],
         ),
     };
-    let created = h.store.create_report(mid(), definition, NOW).await.unwrap();
+    let created = h
+        .store
+        .create_target(Reports, mid(), definition, NOW)
+        .await
+        .unwrap();
     assert_eq!(created.id.key_prefix(), "00O");
     assert_eq!(
-        h.store.get_report(mid(), created.id).await.unwrap(),
+        h.store
+            .get_target(Reports, mid(), created.id)
+            .await
+            .unwrap(),
         Some(created.clone())
     );
-    let page = h.store.list_reports(mid(), ALL).await.unwrap();
+    let page = h.store.list_targets_of(Reports, mid(), ALL).await.unwrap();
     assert_eq!((page.count, page.items), (1, vec![created.clone()]));
     let replacement = ReportDefinition {
         name: "Leads".into(),
@@ -737,7 +753,14 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
     };
     let replaced = h
         .store
-        .update_report(mid(), created.id, replacement, NOW)
+        .update_target(
+            Reports,
+            mid(),
+            created.id,
+            created.version,
+            replacement,
+            NOW,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -747,8 +770,19 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
     );
     assert!(replaced.filter.conditions().is_empty());
     let other = h.store.create_account("Other", NOW).await.unwrap().mid;
-    assert_eq!(h.store.get_report(other, created.id).await.unwrap(), None);
-    assert!(!h.store.delete_report(other, created.id).await.unwrap());
+    assert_eq!(
+        h.store
+            .get_target(Reports, other, created.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !h.store
+            .delete_target(Reports, other, created.id)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         h.store
             .count_members(other, TargetRef::report(created.id))
@@ -756,8 +790,19 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
             .unwrap(),
         None
     );
-    assert!(h.store.delete_report(mid(), created.id).await.unwrap());
-    assert_eq!(h.store.get_report(mid(), created.id).await.unwrap(), None);
+    assert!(
+        h.store
+            .delete_target(Reports, mid(), created.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        h.store
+            .get_target(Reports, mid(), created.id)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness) {
@@ -789,7 +834,12 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
         .id;
     let campaign = h
         .store
-        .create_campaign(mid(), "Spring", Some("Launch"), NOW)
+        .create_target(
+            Campaigns,
+            mid(),
+            campaign_named("Spring", Some("Launch")),
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(campaign.id.key_prefix(), "701");
@@ -835,7 +885,14 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
     assert_eq!(h.store.count_members(mid(), target).await.unwrap(), Some(0));
     let renamed = h
         .store
-        .update_campaign(mid(), campaign.id, "Summer", None, NOW)
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Summer", None),
+            NOW,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -845,13 +902,32 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
     );
     assert_eq!(
         h.store
-            .update_campaign(other, campaign.id, "X", None, NOW)
+            .update_target(
+                Campaigns,
+                other,
+                campaign.id,
+                campaign.version,
+                campaign_named("X", None),
+                NOW,
+            )
             .await
             .unwrap(),
         None
     );
-    assert_eq!(h.store.list_campaigns(mid(), ALL).await.unwrap().count, 1);
-    assert!(h.store.delete_campaign(mid(), campaign.id).await.unwrap());
+    assert_eq!(
+        h.store
+            .list_targets_of(Campaigns, mid(), ALL)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+    assert!(
+        h.store
+            .delete_target(Campaigns, mid(), campaign.id)
+            .await
+            .unwrap()
+    );
     assert_eq!(h.store.count_members(mid(), target).await.unwrap(), None);
 }
 
@@ -893,7 +969,7 @@ async fn members_stream_page_by_page_over_thousands_of_records(h: Harness) {
     assert_eq!(stream(&h, target, 333).await, expected);
     let campaign = h
         .store
-        .create_campaign(mid(), "Big", None, NOW)
+        .create_target(Campaigns, mid(), campaign_named("Big", None), NOW)
         .await
         .unwrap();
     let chosen: Vec<SalesforceId> = ids.iter().copied().step_by(2).take(1200).collect();
@@ -948,7 +1024,7 @@ async fn targets_list_reports_then_campaigns_with_counts_and_fields(h: Harness) 
         .unwrap();
     let campaign = h
         .store
-        .create_campaign(mid(), "Only contacts", None, NOW)
+        .create_target(Campaigns, mid(), campaign_named("Only contacts", None), NOW)
         .await
         .unwrap();
     h.store

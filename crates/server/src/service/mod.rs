@@ -13,6 +13,8 @@
 //! written. The resources move here one by one; the three classification kinds check
 //! their version already (in the store), the others not yet.
 
+pub mod crm;
+
 use herald_store::StoreError;
 
 /// Why a use case refused or failed, in words any way in can show.

@@ -18,7 +18,8 @@ use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
-    MatchOn, NewSendDefinition, Recipient, ReportDefinition, RowOutcome, SendInstance, Store,
+    MatchOn, NewSendDefinition, Recipient, ReportDefinition, Reports, RowOutcome, SendInstance,
+    Store,
 };
 use herald_test_support::Db;
 use serde_json::Value;
@@ -104,7 +105,8 @@ impl Audience {
             .resolve(CrmObject::Contact, &known)
             .unwrap();
         let report = store
-            .create_report(
+            .create_target(
+                Reports,
                 DEMO,
                 ReportDefinition {
                     name: tag.clone(),
