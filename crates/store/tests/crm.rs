@@ -119,7 +119,7 @@ async fn a_record_is_created_read_in_either_id_form_updated_and_deleted(h: Harne
         )
         .await
         .unwrap();
-    let id = created.record.id;
+    let (id, version) = (created.record.id, created.version);
     assert_eq!(id.as_str(), "003000000000001AAA");
     assert_eq!(created.record.email.as_str(), "Ann@example.com");
     assert_eq!(created.record.custom["Company__c"], "Acme");
@@ -138,6 +138,7 @@ async fn a_record_is_created_read_in_either_id_form_updated_and_deleted(h: Harne
             mid(),
             CrmObject::Contact,
             id,
+            version,
             changes(&[("LastName", "Lee"), ("company__C", "")]),
             later,
         )
@@ -223,6 +224,7 @@ async fn another_accounts_records_do_not_exist(h: Harness) {
             other,
             CrmObject::Contact,
             id,
+            1,
             changes(&[("FirstName", "X")]),
             NOW,
         )
@@ -1079,7 +1081,87 @@ async fn targets_list_reports_then_campaigns_with_counts_and_fields(h: Harness) 
     );
 }
 
+async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: Harness) {
+    let created = h
+        .store
+        .create_record(
+            mid(),
+            CrmObject::Contact,
+            changes(&[("Email", "ann@example.com")]),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let id = created.record.id;
+    let update = |version, name: &str| {
+        h.store.update_record(
+            mid(),
+            CrmObject::Contact,
+            id,
+            version,
+            changes(&[("FirstName", name)]),
+            NOW,
+        )
+    };
+    let first = update(created.version, "First").await.unwrap();
+    assert_eq!(first.version, created.version + 1);
+    let second = update(created.version, "Second").await;
+    assert!(matches!(second, Err(CrmWriteError::Stale)), "{second:?}");
+    let kept = h.store.get_record(mid(), CrmObject::Contact, id).await;
+    assert_eq!(kept.unwrap(), Some(first.clone()));
+
+    // Every other write moves the version on too: an upsert, an opt-out.
+    let rows = vec![changes(&[
+        ("Email", "ann@example.com"),
+        ("LastName", "Lee"),
+    ])];
+    h.store
+        .upsert_records(mid(), CrmObject::Contact, MatchOn::Email, rows, NOW)
+        .await
+        .unwrap();
+    h.store.set_opted_out(mid(), id, true, NOW).await.unwrap();
+    let now = h.store.get_record(mid(), CrmObject::Contact, id).await;
+    assert_eq!(now.unwrap().unwrap().version, first.version + 2);
+    let third = update(first.version, "Third").await;
+    assert!(matches!(third, Err(CrmWriteError::Stale)), "{third:?}");
+
+    let campaign = h
+        .store
+        .create_target(Campaigns, mid(), campaign_named("Spring", None), NOW)
+        .await
+        .unwrap();
+    let renamed = h
+        .store
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Summer", None),
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.version, campaign.version + 1);
+    let stale = h
+        .store
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Autumn", None),
+            NOW,
+        )
+        .await;
+    assert!(matches!(stale, Err(CrmWriteError::Stale)), "{stale:?}");
+    let kept = h.store.get_target(Campaigns, mid(), campaign.id).await;
+    assert_eq!(kept.unwrap(), Some(renamed));
+}
+
 backend_tests!(setup =>
+    an_update_naming_an_outdated_version_is_refused_and_changes_nothing,
     a_record_is_created_read_in_either_id_form_updated_and_deleted,
     contacts_and_leads_get_ids_with_their_own_prefixes,
     another_accounts_records_do_not_exist,

@@ -63,6 +63,9 @@ pub struct StoredRecord {
     pub record: CrmRecord,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every write (an update, an upsert, an import, an opt-out); an
+    /// update names the version it read.
+    pub version: i64,
 }
 
 /// One page of a longer list, with the length of the whole list.

@@ -48,7 +48,9 @@ pub async fn read_record(
         .ok_or_else(|| not_found(object.name(), Some(id)))
 }
 
-/// Changes the fields `changes` names; the others stay as they are.
+/// Changes the fields `changes` names; the others stay as they are. Written only if no
+/// other write came since the record was read (else [`Error::Stale`](crate::service::Error),
+/// and nothing changes).
 pub async fn update_record(
     state: &AppState,
     mid: Mid,
@@ -56,9 +58,10 @@ pub async fn update_record(
     id: SalesforceId,
     changes: RecordChanges,
 ) -> Result<StoredRecord> {
+    let current = read_record(state, mid, object, id).await?;
     state
         .store
-        .update_record(mid, object, id, changes, state.clock.now())
+        .update_record(mid, object, id, current.version, changes, state.clock.now())
         .await
         .map_err(|err| write_error(err, object.name(), Some(id)))
 }
