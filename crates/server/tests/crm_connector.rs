@@ -16,7 +16,7 @@ use herald_domain::crm::{
 };
 use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
-use herald_store::{MatchOn, ReportDefinition, RowOutcome};
+use herald_store::{CampaignDefinition, Campaigns, MatchOn, ReportDefinition, Reports, RowOutcome};
 use herald_test_support::{Db, backend_tests};
 use serde_json::json;
 
@@ -104,7 +104,8 @@ async fn a_report_of_thousands_streams_each_matching_record_exactly_once(app: Te
     let report = app
         .state
         .store
-        .create_report(
+        .create_target(
+            Reports,
             mid,
             ReportDefinition {
                 name: "Not tier 2".into(),
@@ -162,7 +163,15 @@ async fn a_campaign_streams_its_members_across_a_partial_last_page(app: TestApp)
     let campaign = app
         .state
         .store
-        .create_campaign(mid, "Odd ones", None, app.clock.now())
+        .create_target(
+            Campaigns,
+            mid,
+            CampaignDefinition {
+                name: "Odd ones".into(),
+                description: None,
+            },
+            app.clock.now(),
+        )
         .await
         .unwrap();
     app.state

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use herald_domain::crm::{CrmObject, TargetRef};
 use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
-use herald_store::{Slice, Store, StoredRecord};
+use herald_store::{CampaignDefinition, Campaigns, Slice, Store, StoredRecord};
 use herald_test_support::{Db, TestDatabase, backend_tests, temp_dir};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -365,7 +365,15 @@ async fn a_campaign_gains_every_imported_record(h: Harness) {
     let now = OffsetDateTime::now_utc();
     let campaign = h
         .store
-        .create_campaign(MID, "Imported", None, now)
+        .create_target(
+            Campaigns,
+            MID,
+            CampaignDefinition {
+                name: "Imported".into(),
+                description: None,
+            },
+            now,
+        )
         .await
         .unwrap()
         .id;

@@ -406,7 +406,56 @@ async fn a_bulk_upsert_matches_on_external_id_and_checks_its_request(app: TestAp
     assert_eq!(app.count("crm_records").await, 2);
 }
 
+async fn two_concurrent_patches_never_lose_one_silently(app: TestApp) {
+    let crm = Client::new(&app).await;
+    let id = crm
+        .create("contacts", json!({"Email": "ann@example.com"}))
+        .await;
+    let path = format!("crm/v1/contacts/{id}");
+    let mut refused = 0;
+    for round in 0..8 {
+        let first_name = format!("First {round}");
+        let last_name = format!("Last {round}");
+        let (first_body, last_body) = (
+            json!({"FirstName": first_name}),
+            json!({"LastName": last_name}),
+        );
+        let ((first, one), (second, other)) =
+            tokio::join!(crm.patch(&path, &first_body), crm.patch(&path, &last_body),);
+        let (_, now) = crm.get(&path).await;
+        for (status, body, key, value) in [
+            (first, &one, "FirstName", &first_name),
+            (second, &other, "LastName", &last_name),
+        ] {
+            match status {
+                // A PATCH answered 200 is in the stored record, whatever ran beside it.
+                200 => assert_eq!(now[key], json!(value), "round {round}: {now}"),
+                409 => {
+                    refused += 1;
+                    assert_eq!(body["errorcode"], 10006, "{body}");
+                    assert!(
+                        body["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("changed by another request"),
+                        "{body}"
+                    );
+                    assert_ne!(
+                        now[key],
+                        json!(value),
+                        "round {round}: a refused PATCH wrote"
+                    );
+                }
+                other => panic!("round {round}: {other} {body}"),
+            }
+        }
+        assert!(first == 200 || second == 200, "round {round}: both refused");
+    }
+    eprintln!("{refused} of 16 concurrent PATCHes were refused as stale");
+}
+
 backend_tests!(setup =>
+    two_concurrent_patches_never_lose_one_silently,
     a_contact_is_created_read_in_either_id_form_updated_and_deleted,
     leads_live_apart_from_contacts,
     records_are_listed_in_pages_and_filtered_by_email,

@@ -39,9 +39,10 @@ pub use classifications::{
     SendClassificationFields, SenderProfile, SenderProfileFields,
 };
 pub use crm::{
-    Campaign, CrmAudienceStore, CrmCampaignStore, CrmRecordStore, CrmReportStore, CrmStore,
-    CrmWriteError, MAX_CUSTOM_FIELDS, MAX_MEMBER_PAGE, MatchOn, MembershipChange, Page, Report,
-    ReportDefinition, RowError, RowOutcome, Slice, StoredRecord, TargetSummary,
+    Campaign, CampaignDefinition, Campaigns, CrmAudienceStore, CrmCampaignStore, CrmRecordStore,
+    CrmStore, CrmTargetStore, CrmWriteError, MAX_CUSTOM_FIELDS, MAX_MEMBER_PAGE, MatchOn,
+    MembershipChange, Page, Report, ReportDefinition, Reports, RowError, RowOutcome, Slice,
+    StoredRecord, TargetSummary, TargetTable,
 };
 pub use delivery::{
     ActiveInstance, AsyncBounce, AttemptOutcome, BounceRecorded, BounceStore, BouncedMessage,

@@ -10,7 +10,8 @@ use herald_domain::email_address::EmailAddress;
 use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
 use herald_store::{
-    CrmWriteError, MAX_CUSTOM_FIELDS, MatchOn, ReportDefinition, RowError, RowOutcome, Slice, Store,
+    CampaignDefinition, Campaigns, CrmWriteError, MAX_CUSTOM_FIELDS, MatchOn, ReportDefinition,
+    Reports, RowError, RowOutcome, Slice, Store,
 };
 use herald_test_support::{Db, TestDatabase, backend_tests};
 use time::OffsetDateTime;
@@ -57,6 +58,14 @@ async fn contact(h: &Harness, fields: &[(&str, &str)]) -> SalesforceId {
         .id
 }
 
+/// A campaign's definition.
+fn campaign_named(name: &str, description: Option<&str>) -> CampaignDefinition {
+    CampaignDefinition {
+        name: name.into(),
+        description: description.map(str::to_owned),
+    }
+}
+
 /// A condition as a client writes it: field, operator, value.
 type ConditionText<'a> = (&'a str, &'a str, Option<&'a str>);
 
@@ -77,7 +86,7 @@ async fn report(h: &Harness, object: CrmObject, filter: ReportFilter) -> TargetR
     };
     TargetRef::report(
         h.store
-            .create_report(mid(), definition, NOW)
+            .create_target(Reports, mid(), definition, NOW)
             .await
             .unwrap()
             .id,
@@ -110,7 +119,7 @@ async fn a_record_is_created_read_in_either_id_form_updated_and_deleted(h: Harne
         )
         .await
         .unwrap();
-    let id = created.record.id;
+    let (id, version) = (created.record.id, created.version);
     assert_eq!(id.as_str(), "003000000000001AAA");
     assert_eq!(created.record.email.as_str(), "Ann@example.com");
     assert_eq!(created.record.custom["Company__c"], "Acme");
@@ -129,6 +138,7 @@ async fn a_record_is_created_read_in_either_id_form_updated_and_deleted(h: Harne
             mid(),
             CrmObject::Contact,
             id,
+            version,
             changes(&[("LastName", "Lee"), ("company__C", "")]),
             later,
         )
@@ -214,6 +224,7 @@ async fn another_accounts_records_do_not_exist(h: Harness) {
             other,
             CrmObject::Contact,
             id,
+            1,
             changes(&[("FirstName", "X")]),
             NOW,
         )
@@ -722,13 +733,20 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
             ],
         ),
     };
-    let created = h.store.create_report(mid(), definition, NOW).await.unwrap();
+    let created = h
+        .store
+        .create_target(Reports, mid(), definition, NOW)
+        .await
+        .unwrap();
     assert_eq!(created.id.key_prefix(), "00O");
     assert_eq!(
-        h.store.get_report(mid(), created.id).await.unwrap(),
+        h.store
+            .get_target(Reports, mid(), created.id)
+            .await
+            .unwrap(),
         Some(created.clone())
     );
-    let page = h.store.list_reports(mid(), ALL).await.unwrap();
+    let page = h.store.list_targets_of(Reports, mid(), ALL).await.unwrap();
     assert_eq!((page.count, page.items), (1, vec![created.clone()]));
     let replacement = ReportDefinition {
         name: "Leads".into(),
@@ -737,7 +755,14 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
     };
     let replaced = h
         .store
-        .update_report(mid(), created.id, replacement, NOW)
+        .update_target(
+            Reports,
+            mid(),
+            created.id,
+            created.version,
+            replacement,
+            NOW,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -747,8 +772,19 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
     );
     assert!(replaced.filter.conditions().is_empty());
     let other = h.store.create_account("Other", NOW).await.unwrap().mid;
-    assert_eq!(h.store.get_report(other, created.id).await.unwrap(), None);
-    assert!(!h.store.delete_report(other, created.id).await.unwrap());
+    assert_eq!(
+        h.store
+            .get_target(Reports, other, created.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !h.store
+            .delete_target(Reports, other, created.id)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         h.store
             .count_members(other, TargetRef::report(created.id))
@@ -756,8 +792,19 @@ async fn reports_are_stored_listed_replaced_and_deleted_per_account(h: Harness) 
             .unwrap(),
         None
     );
-    assert!(h.store.delete_report(mid(), created.id).await.unwrap());
-    assert_eq!(h.store.get_report(mid(), created.id).await.unwrap(), None);
+    assert!(
+        h.store
+            .delete_target(Reports, mid(), created.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        h.store
+            .get_target(Reports, mid(), created.id)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness) {
@@ -789,7 +836,12 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
         .id;
     let campaign = h
         .store
-        .create_campaign(mid(), "Spring", Some("Launch"), NOW)
+        .create_target(
+            Campaigns,
+            mid(),
+            campaign_named("Spring", Some("Launch")),
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(campaign.id.key_prefix(), "701");
@@ -835,7 +887,14 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
     assert_eq!(h.store.count_members(mid(), target).await.unwrap(), Some(0));
     let renamed = h
         .store
-        .update_campaign(mid(), campaign.id, "Summer", None, NOW)
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Summer", None),
+            NOW,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -845,13 +904,32 @@ async fn campaigns_hold_contacts_and_leads_and_refuse_unknown_members(h: Harness
     );
     assert_eq!(
         h.store
-            .update_campaign(other, campaign.id, "X", None, NOW)
+            .update_target(
+                Campaigns,
+                other,
+                campaign.id,
+                campaign.version,
+                campaign_named("X", None),
+                NOW,
+            )
             .await
             .unwrap(),
         None
     );
-    assert_eq!(h.store.list_campaigns(mid(), ALL).await.unwrap().count, 1);
-    assert!(h.store.delete_campaign(mid(), campaign.id).await.unwrap());
+    assert_eq!(
+        h.store
+            .list_targets_of(Campaigns, mid(), ALL)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+    assert!(
+        h.store
+            .delete_target(Campaigns, mid(), campaign.id)
+            .await
+            .unwrap()
+    );
     assert_eq!(h.store.count_members(mid(), target).await.unwrap(), None);
 }
 
@@ -893,7 +971,7 @@ async fn members_stream_page_by_page_over_thousands_of_records(h: Harness) {
     assert_eq!(stream(&h, target, 333).await, expected);
     let campaign = h
         .store
-        .create_campaign(mid(), "Big", None, NOW)
+        .create_target(Campaigns, mid(), campaign_named("Big", None), NOW)
         .await
         .unwrap();
     let chosen: Vec<SalesforceId> = ids.iter().copied().step_by(2).take(1200).collect();
@@ -948,7 +1026,7 @@ async fn targets_list_reports_then_campaigns_with_counts_and_fields(h: Harness) 
         .unwrap();
     let campaign = h
         .store
-        .create_campaign(mid(), "Only contacts", None, NOW)
+        .create_target(Campaigns, mid(), campaign_named("Only contacts", None), NOW)
         .await
         .unwrap();
     h.store
@@ -1003,7 +1081,87 @@ async fn targets_list_reports_then_campaigns_with_counts_and_fields(h: Harness) 
     );
 }
 
+async fn an_update_naming_an_outdated_version_is_refused_and_changes_nothing(h: Harness) {
+    let created = h
+        .store
+        .create_record(
+            mid(),
+            CrmObject::Contact,
+            changes(&[("Email", "ann@example.com")]),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let id = created.record.id;
+    let update = |version, name: &str| {
+        h.store.update_record(
+            mid(),
+            CrmObject::Contact,
+            id,
+            version,
+            changes(&[("FirstName", name)]),
+            NOW,
+        )
+    };
+    let first = update(created.version, "First").await.unwrap();
+    assert_eq!(first.version, created.version + 1);
+    let second = update(created.version, "Second").await;
+    assert!(matches!(second, Err(CrmWriteError::Stale)), "{second:?}");
+    let kept = h.store.get_record(mid(), CrmObject::Contact, id).await;
+    assert_eq!(kept.unwrap(), Some(first.clone()));
+
+    // Every other write moves the version on too: an upsert, an opt-out.
+    let rows = vec![changes(&[
+        ("Email", "ann@example.com"),
+        ("LastName", "Lee"),
+    ])];
+    h.store
+        .upsert_records(mid(), CrmObject::Contact, MatchOn::Email, rows, NOW)
+        .await
+        .unwrap();
+    h.store.set_opted_out(mid(), id, true, NOW).await.unwrap();
+    let now = h.store.get_record(mid(), CrmObject::Contact, id).await;
+    assert_eq!(now.unwrap().unwrap().version, first.version + 2);
+    let third = update(first.version, "Third").await;
+    assert!(matches!(third, Err(CrmWriteError::Stale)), "{third:?}");
+
+    let campaign = h
+        .store
+        .create_target(Campaigns, mid(), campaign_named("Spring", None), NOW)
+        .await
+        .unwrap();
+    let renamed = h
+        .store
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Summer", None),
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.version, campaign.version + 1);
+    let stale = h
+        .store
+        .update_target(
+            Campaigns,
+            mid(),
+            campaign.id,
+            campaign.version,
+            campaign_named("Autumn", None),
+            NOW,
+        )
+        .await;
+    assert!(matches!(stale, Err(CrmWriteError::Stale)), "{stale:?}");
+    let kept = h.store.get_target(Campaigns, mid(), campaign.id).await;
+    assert_eq!(kept.unwrap(), Some(renamed));
+}
+
 backend_tests!(setup =>
+    an_update_naming_an_outdated_version_is_refused_and_changes_nothing,
     a_record_is_created_read_in_either_id_form_updated_and_deleted,
     contacts_and_leads_get_ids_with_their_own_prefixes,
     another_accounts_records_do_not_exist,

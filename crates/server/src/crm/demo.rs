@@ -4,7 +4,9 @@
 use herald_domain::crm::{Condition, CrmObject, FieldInput, Logic, RecordChanges, ReportFilter};
 use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
-use herald_store::{MatchOn, ReportDefinition, RowOutcome, Store};
+use herald_store::{
+    CampaignDefinition, Campaigns, MatchOn, ReportDefinition, Reports, RowOutcome, Store,
+};
 use time::OffsetDateTime;
 
 const FIRST_NAMES: [&str; 10] = [
@@ -65,7 +67,8 @@ pub async fn seed(store: &dyn Store, mid: Mid, now: OffsetDateTime) -> anyhow::R
     let filter =
         ReportFilter::new(Logic::And, vec![condition])?.resolve(CrmObject::Contact, &known)?;
     store
-        .create_report(
+        .create_target(
+            Reports,
             mid,
             ReportDefinition {
                 name: "Contacts at Demo Co".into(),
@@ -76,7 +79,15 @@ pub async fn seed(store: &dyn Store, mid: Mid, now: OffsetDateTime) -> anyhow::R
         )
         .await?;
     let campaign = store
-        .create_campaign(mid, "Demo Launch", Some("Six contacts and four leads"), now)
+        .create_target(
+            Campaigns,
+            mid,
+            CampaignDefinition {
+                name: "Demo Launch".into(),
+                description: Some("Six contacts and four leads".into()),
+            },
+            now,
+        )
         .await?;
     let members: Vec<SalesforceId> = contacts
         .iter()

@@ -14,6 +14,7 @@
 //! their version already (in the store), the others not yet.
 
 pub mod classifications;
+pub mod crm;
 pub mod outbox;
 pub mod send;
 pub mod suppressions;

@@ -18,8 +18,8 @@ use herald_domain::send::schedule::Schedule;
 use herald_domain::send::status::InstanceStatus;
 use herald_domain::send::target::{Target, TargetType};
 use herald_store::{
-    MatchOn, NewSendDefinition, Recipient, ReportDefinition, RowOutcome, SendClassification,
-    SendInstance, Store,
+    MatchOn, NewSendDefinition, Recipient, ReportDefinition, Reports, RowOutcome,
+    SendClassification, SendInstance, Store,
 };
 use herald_test_support::Db;
 use serde_json::Value;
@@ -105,7 +105,8 @@ impl Audience {
             .resolve(CrmObject::Contact, &known)
             .unwrap();
         let report = store
-            .create_report(
+            .create_target(
+                Reports,
                 DEMO,
                 ReportDefinition {
                     name: tag.clone(),

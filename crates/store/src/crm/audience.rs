@@ -10,11 +10,13 @@ use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
 use sqlx::{AnyConnection, Row};
 
-use super::campaigns::member_count;
+use super::campaigns::{Campaigns, member_count};
 use super::decode::{self, RECORD_COLUMNS, id_column, object_column};
 use super::fields::custom_field_names;
 use super::filter_sql::push_filter;
-use super::{MAX_MEMBER_PAGE, Page, Slice, TargetSummary, reports};
+use super::reports::Reports;
+use super::target_table::load;
+use super::{MAX_MEMBER_PAGE, Page, Slice, TargetSummary};
 use crate::sql::Sql;
 use crate::{SqlStore, StoreError};
 
@@ -78,30 +80,17 @@ async fn source(
 ) -> Result<Option<Source>, StoreError> {
     Ok(match target.kind {
         TargetKind::Report => {
-            reports::load(conn, mid, target.id)
+            load::<Reports>(conn, mid, target.id)
                 .await?
                 .map(|report| Source::Report {
                     object: report.object,
                     filter: report.filter,
                 })
         }
-        TargetKind::Campaign => campaign_name(conn, mid, target.id)
+        TargetKind::Campaign => load::<Campaigns>(conn, mid, target.id)
             .await?
             .map(|_| Source::Campaign(target.id)),
     })
-}
-
-async fn campaign_name(
-    conn: &mut AnyConnection,
-    mid: Mid,
-    id: SalesforceId,
-) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT name FROM crm_campaigns WHERE mid = $1 AND id = $2")
-        .bind(mid.get())
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|row| row.try_get("name")).transpose()?)
 }
 
 /// `SELECT {select}` over a source's member records (aliased `r`), after `after`.
@@ -185,10 +174,12 @@ impl CrmAudienceStore for SqlStore {
     async fn target_name(&self, mid: Mid, target: TargetRef) -> Result<Option<String>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         match target.kind {
-            TargetKind::Report => Ok(reports::load(&mut conn, mid, target.id)
+            TargetKind::Report => Ok(load::<Reports>(&mut conn, mid, target.id)
                 .await?
                 .map(|report| report.name)),
-            TargetKind::Campaign => campaign_name(&mut conn, mid, target.id).await,
+            TargetKind::Campaign => Ok(load::<Campaigns>(&mut conn, mid, target.id)
+                .await?
+                .map(|campaign| campaign.name)),
         }
     }
 

@@ -2,54 +2,55 @@
 
 use std::collections::BTreeSet;
 
+use herald_domain::crm::TargetKind;
 use herald_domain::mid::Mid;
-use herald_domain::salesforce_id::{CAMPAIGN_PREFIX, SalesforceId};
+use herald_domain::salesforce_id::SalesforceId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
 use super::decode::id_column;
-use super::ids::{lock_account, mint};
-use super::{Campaign, CrmWriteError, MembershipChange, Page, Slice};
+use super::ids::lock_account;
+use super::target_table::{TargetTable, exists};
+use super::{Campaign, CampaignDefinition, CrmWriteError, MembershipChange};
 use crate::sql::{Bind, CHUNK, Sql, insert_rows};
 use crate::timestamp::{from_millis, to_millis};
 use crate::{SqlStore, StoreError};
 
+/// Campaigns: the table `crm_campaigns`, a name and a description (see [`TargetTable`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Campaigns;
+
+impl TargetTable for Campaigns {
+    type Definition = CampaignDefinition;
+    type Saved = Campaign;
+    const KIND: TargetKind = TargetKind::Campaign;
+    const TABLE: &'static str = "crm_campaigns";
+    const COLUMNS: &'static [&'static str] = &["name", "description"];
+
+    fn values(definition: &CampaignDefinition) -> Vec<Option<String>> {
+        vec![
+            Some(definition.name.clone()),
+            definition.description.clone(),
+        ]
+    }
+
+    async fn decode(_: &mut AnyConnection, rows: Vec<AnyRow>) -> Result<Vec<Campaign>, StoreError> {
+        Ok(rows.iter().map(campaign).collect::<Result<_, _>>()?)
+    }
+
+    async fn write_rest(
+        _: &mut AnyConnection,
+        _: SalesforceId,
+        _: &CampaignDefinition,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A campaign's members (its name and description are [`super::CrmTargetStore`]'s).
 #[async_trait::async_trait]
 pub trait CrmCampaignStore {
-    /// Creates an empty campaign with a new `701…` id.
-    async fn create_campaign(
-        &self,
-        mid: Mid,
-        name: &str,
-        description: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<Campaign, StoreError>;
-
-    /// The campaign with this id in `mid`, if any.
-    async fn get_campaign(
-        &self,
-        mid: Mid,
-        id: SalesforceId,
-    ) -> Result<Option<Campaign>, StoreError>;
-
-    /// Campaigns in creation order.
-    async fn list_campaigns(&self, mid: Mid, slice: Slice) -> Result<Page<Campaign>, StoreError>;
-
-    /// Replaces a campaign's name and description. None when there is no such campaign.
-    async fn update_campaign(
-        &self,
-        mid: Mid,
-        id: SalesforceId,
-        name: &str,
-        description: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<Option<Campaign>, StoreError>;
-
-    /// Deletes a campaign and its member list (not the records). False when there is no
-    /// such campaign.
-    async fn delete_campaign(&self, mid: Mid, id: SalesforceId) -> Result<bool, StoreError>;
-
     /// Adds Contacts and Leads to a campaign; ones already in are left as they are. If
     /// any id names no record of this account, nothing is added.
     async fn add_campaign_members(
@@ -69,8 +70,6 @@ pub trait CrmCampaignStore {
     ) -> Result<MembershipChange, CrmWriteError>;
 }
 
-const COLUMNS: &str = "id, name, description, created_at, modified_at";
-
 fn campaign(row: &AnyRow) -> Result<Campaign, sqlx::Error> {
     Ok(Campaign {
         id: id_column(row, "id")?,
@@ -78,16 +77,8 @@ fn campaign(row: &AnyRow) -> Result<Campaign, sqlx::Error> {
         description: row.try_get("description")?,
         created_at: from_millis(row.try_get("created_at")?),
         modified_at: from_millis(row.try_get("modified_at")?),
+        version: row.try_get("version")?,
     })
-}
-
-async fn exists(conn: &mut AnyConnection, mid: Mid, id: SalesforceId) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 AS found FROM crm_campaigns WHERE mid = $1 AND id = $2")
-        .bind(mid.get())
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.is_some())
 }
 
 pub(crate) async fn member_count(
@@ -110,106 +101,6 @@ pub(crate) async fn member_count(
 
 #[async_trait::async_trait]
 impl CrmCampaignStore for SqlStore {
-    async fn create_campaign(
-        &self,
-        mid: Mid,
-        name: &str,
-        description: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<Campaign, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let id = mint(&mut tx, CAMPAIGN_PREFIX, 1)
-            .await?
-            .pop()
-            .expect("one id was minted");
-        sqlx::query(
-            "INSERT INTO crm_campaigns (id, mid, name, description, created_at, modified_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.to_string())
-        .bind(mid.get())
-        .bind(name)
-        .bind(description)
-        .bind(to_millis(now))
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Campaign {
-            id,
-            name: name.to_owned(),
-            description: description.map(str::to_owned),
-            created_at: now,
-            modified_at: now,
-        })
-    }
-
-    async fn get_campaign(
-        &self,
-        mid: Mid,
-        id: SalesforceId,
-    ) -> Result<Option<Campaign>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM crm_campaigns WHERE mid = $1 AND id = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mid.get())
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(campaign).transpose()?)
-    }
-
-    async fn list_campaigns(&self, mid: Mid, slice: Slice) -> Result<Page<Campaign>, StoreError> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM crm_campaigns WHERE mid = $1")
-            .bind(mid.get())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM crm_campaigns WHERE mid = $1 ORDER BY id LIMIT $2 OFFSET $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mid.get())
-            .bind(i64::from(slice.limit))
-            .bind(i64::try_from(slice.offset).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows.iter().map(campaign).collect::<Result<_, _>>()?;
-        Ok(Page { count, items })
-    }
-
-    async fn update_campaign(
-        &self,
-        mid: Mid,
-        id: SalesforceId,
-        name: &str,
-        description: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<Option<Campaign>, StoreError> {
-        let sql = format!(
-            "UPDATE crm_campaigns SET name = $1, description = $2, modified_at = $3
-             WHERE mid = $4 AND id = $5 RETURNING {COLUMNS}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(name)
-            .bind(description)
-            .bind(to_millis(now))
-            .bind(mid.get())
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(campaign).transpose()?)
-    }
-
-    async fn delete_campaign(&self, mid: Mid, id: SalesforceId) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM crm_campaigns WHERE mid = $1 AND id = $2")
-            .bind(mid.get())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(deleted == 1)
-    }
-
     async fn add_campaign_members(
         &self,
         mid: Mid,
@@ -225,7 +116,7 @@ impl CrmCampaignStore for SqlStore {
             .collect();
         let mut tx = self.write_tx().await?;
         lock_account(&mut tx, self.backend, mid).await?;
-        if !exists(&mut tx, mid, id).await? {
+        if !exists::<Campaigns>(&mut tx, mid, id).await? {
             return Err(CrmWriteError::NotFound);
         }
         let mut found = BTreeSet::new();
@@ -286,7 +177,7 @@ impl CrmCampaignStore for SqlStore {
             .map(SalesforceId::to_string)
             .collect();
         let mut tx = self.write_tx().await?;
-        if !exists(&mut tx, mid, id).await? {
+        if !exists::<Campaigns>(&mut tx, mid, id).await? {
             return Err(CrmWriteError::NotFound);
         }
         let mut changed = 0;

@@ -15,7 +15,7 @@ use crate::timestamp::from_millis;
 
 /// The record columns, on a table aliased `r`.
 pub(crate) const RECORD_COLUMNS: &str = "r.id, r.object, r.email, r.first_name, r.last_name, \
-     r.has_opted_out, r.external_id, r.created_at, r.modified_at";
+     r.has_opted_out, r.external_id, r.created_at, r.modified_at, r.version";
 
 fn decode_error(err: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(err))
@@ -49,6 +49,7 @@ fn record(row: &AnyRow) -> Result<StoredRecord, sqlx::Error> {
         },
         created_at: from_millis(row.try_get("created_at")?),
         modified_at: from_millis(row.try_get("modified_at")?),
+        version: row.try_get("version")?,
     })
 }
 

@@ -17,6 +17,7 @@ mod filter_sql;
 mod ids;
 mod records;
 mod reports;
+mod target_table;
 mod write;
 
 use herald_domain::crm::{CrmObject, CrmRecord, ReportFilter, TargetRef};
@@ -24,17 +25,32 @@ use herald_domain::salesforce_id::SalesforceId;
 use time::OffsetDateTime;
 
 pub use audience::CrmAudienceStore;
-pub use campaigns::CrmCampaignStore;
+pub use campaigns::{Campaigns, CrmCampaignStore};
 pub use records::CrmRecordStore;
-pub use reports::CrmReportStore;
+pub use reports::Reports;
+pub use target_table::{CrmTargetStore, TargetTable};
 pub use write::{MatchOn, RowError, RowOutcome};
 
 use crate::StoreError;
 
 /// Everything the built-in CRM keeps.
-pub trait CrmStore: CrmRecordStore + CrmCampaignStore + CrmReportStore + CrmAudienceStore {}
+pub trait CrmStore:
+    CrmRecordStore
+    + CrmTargetStore<Campaigns>
+    + CrmTargetStore<Reports>
+    + CrmCampaignStore
+    + CrmAudienceStore
+{
+}
 
-impl<T: CrmRecordStore + CrmCampaignStore + CrmReportStore + CrmAudienceStore> CrmStore for T {}
+impl<T> CrmStore for T where
+    T: CrmRecordStore
+        + CrmTargetStore<Campaigns>
+        + CrmTargetStore<Reports>
+        + CrmCampaignStore
+        + CrmAudienceStore
+{
+}
 
 /// The most custom fields one object can have in one account.
 pub const MAX_CUSTOM_FIELDS: usize = 500;
@@ -47,6 +63,9 @@ pub struct StoredRecord {
     pub record: CrmRecord,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every write (an update, an upsert, an import, an opt-out); an
+    /// update names the version it read.
+    pub version: i64,
 }
 
 /// One page of a longer list, with the length of the whole list.
@@ -71,6 +90,15 @@ pub struct Campaign {
     pub description: Option<String>,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every update; an update names the version it read.
+    pub version: i64,
+}
+
+/// What defines a campaign (its members aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignDefinition {
+    pub name: String,
+    pub description: Option<String>,
 }
 
 /// A report: the records of one object that match a filter.
@@ -82,6 +110,8 @@ pub struct Report {
     pub filter: ReportFilter,
     pub created_at: OffsetDateTime,
     pub modified_at: OffsetDateTime,
+    /// Incremented by every update; an update names the version it read.
+    pub version: i64,
 }
 
 /// What defines a report. The filter's custom fields must be known to `object` (see
@@ -115,6 +145,9 @@ pub enum CrmWriteError {
     /// No such object in this account.
     #[error("not found")]
     NotFound,
+    /// The object changed since the version the write named; nothing was written.
+    #[error("changed since it was read")]
+    Stale,
     /// The write breaks a rule (a duplicate ExternalId, no Email, …).
     #[error(transparent)]
     Row(RowError),

@@ -30,12 +30,15 @@ pub trait CrmRecordStore {
         now: OffsetDateTime,
     ) -> Result<StoredRecord, CrmWriteError>;
 
-    /// Changes the fields `changes` names on an existing record.
+    /// Changes the fields `changes` names on an existing record, if it is still at
+    /// `version` (the version read before deciding the change; it is incremented). Else
+    /// [`CrmWriteError::Stale`], and nothing changes.
     async fn update_record(
         &self,
         mid: Mid,
         object: CrmObject,
         id: SalesforceId,
+        version: i64,
         changes: RecordChanges,
         now: OffsetDateTime,
     ) -> Result<StoredRecord, CrmWriteError>;
@@ -128,6 +131,7 @@ impl SqlStore {
             Some(RowOutcome::Failed(super::RowError::NotFound)) | None => {
                 return Err(CrmWriteError::NotFound);
             }
+            Some(RowOutcome::Failed(super::RowError::Stale)) => return Err(CrmWriteError::Stale),
             Some(RowOutcome::Failed(err)) => return Err(CrmWriteError::Row(err)),
         };
         self.get_record(mid, object, id)
@@ -159,10 +163,11 @@ impl CrmRecordStore for SqlStore {
         mid: Mid,
         object: CrmObject,
         id: SalesforceId,
+        version: i64,
         changes: RecordChanges,
         now: OffsetDateTime,
     ) -> Result<StoredRecord, CrmWriteError> {
-        self.write_one(mid, object, RowTarget::Update(id), changes, now)
+        self.write_one(mid, object, RowTarget::Update(id, version), changes, now)
             .await
     }
 
@@ -281,7 +286,8 @@ impl CrmRecordStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
-            "UPDATE crm_records SET has_opted_out = $1, modified_at = $2 WHERE mid = $3 AND id = $4",
+            "UPDATE crm_records SET has_opted_out = $1, modified_at = $2, version = version + 1
+             WHERE mid = $3 AND id = $4",
         )
         .bind(i64::from(opted_out))
         .bind(to_millis(now))

@@ -2,50 +2,55 @@
 
 use std::collections::HashMap;
 
-use herald_domain::crm::{Condition, Logic, ReportFilter};
-use herald_domain::mid::Mid;
-use herald_domain::salesforce_id::{REPORT_PREFIX, SalesforceId};
+use herald_domain::crm::{Condition, Logic, ReportFilter, TargetKind};
+use herald_domain::salesforce_id::SalesforceId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use time::OffsetDateTime;
 
 use super::decode::{id_column, object_column};
-use super::ids::mint;
-use super::{Page, Report, ReportDefinition, Slice};
+use super::target_table::TargetTable;
+use super::{Report, ReportDefinition};
+use crate::StoreError;
 use crate::sql::{Bind, CHUNK, Sql};
-use crate::timestamp::{from_millis, to_millis};
-use crate::{SqlStore, StoreError};
+use crate::timestamp::from_millis;
 
-#[async_trait::async_trait]
-pub trait CrmReportStore {
-    /// Creates a report with a new `00O…` id.
-    async fn create_report(
-        &self,
-        mid: Mid,
-        definition: ReportDefinition,
-        now: OffsetDateTime,
-    ) -> Result<Report, StoreError>;
+/// Reports: the table `crm_reports`, a name, an object and a filter's logic, with the
+/// filter's conditions in `crm_report_conditions` (see [`TargetTable`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reports;
 
-    /// The report with this id in `mid`, if any.
-    async fn get_report(&self, mid: Mid, id: SalesforceId) -> Result<Option<Report>, StoreError>;
+impl TargetTable for Reports {
+    type Definition = ReportDefinition;
+    type Saved = Report;
+    const KIND: TargetKind = TargetKind::Report;
+    const TABLE: &'static str = "crm_reports";
+    const COLUMNS: &'static [&'static str] = &["name", "object", "logic"];
 
-    /// Reports in creation order.
-    async fn list_reports(&self, mid: Mid, slice: Slice) -> Result<Page<Report>, StoreError>;
+    fn values(definition: &ReportDefinition) -> Vec<Option<String>> {
+        [
+            definition.name.as_str(),
+            definition.object.name(),
+            definition.filter.logic().name(),
+        ]
+        .map(|value| Some(value.to_owned()))
+        .into()
+    }
 
-    /// Replaces a report's definition. None when there is no such report.
-    async fn update_report(
-        &self,
-        mid: Mid,
+    async fn decode(
+        conn: &mut AnyConnection,
+        rows: Vec<AnyRow>,
+    ) -> Result<Vec<Report>, StoreError> {
+        reports(conn, &rows).await
+    }
+
+    async fn write_rest(
+        conn: &mut AnyConnection,
         id: SalesforceId,
-        definition: ReportDefinition,
-        now: OffsetDateTime,
-    ) -> Result<Option<Report>, StoreError>;
-
-    /// False when there is no such report.
-    async fn delete_report(&self, mid: Mid, id: SalesforceId) -> Result<bool, StoreError>;
+        definition: &ReportDefinition,
+    ) -> Result<(), StoreError> {
+        write_conditions(conn, id, &definition.filter).await
+    }
 }
-
-const COLUMNS: &str = "id, name, object, logic, created_at, modified_at";
 
 /// A report row, with its conditions.
 fn report(row: &AnyRow, conditions: Vec<Condition>) -> Result<Report, sqlx::Error> {
@@ -59,10 +64,12 @@ fn report(row: &AnyRow, conditions: Vec<Condition>) -> Result<Report, sqlx::Erro
             .map_err(|err| sqlx::Error::Decode(err.into()))?,
         created_at: from_millis(row.try_get("created_at")?),
         modified_at: from_millis(row.try_get("modified_at")?),
+        version: row.try_get("version")?,
     })
 }
 
-/// Reports from rows of [`COLUMNS`], with their conditions.
+/// Reports from rows of [`Reports::COLUMNS`] (and the columns every target has), with
+/// their conditions.
 async fn reports(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Report>, StoreError> {
     let ids = rows
         .iter()
@@ -92,21 +99,6 @@ async fn reports(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Report
         reports.push(report(row, conditions.remove(id).unwrap_or_default())?);
     }
     Ok(reports)
-}
-
-/// Loads one report of `mid`.
-pub(crate) async fn load(
-    conn: &mut AnyConnection,
-    mid: Mid,
-    id: SalesforceId,
-) -> Result<Option<Report>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM crm_reports WHERE mid = $1 AND id = $2");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(mid.get())
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(reports(conn, &rows).await?.pop())
 }
 
 /// Writes the conditions of report `id`, replacing any it had.
@@ -139,108 +131,4 @@ async fn write_conditions(
     }
     sql.query().execute(&mut *conn).await?;
     Ok(())
-}
-
-#[async_trait::async_trait]
-impl CrmReportStore for SqlStore {
-    async fn create_report(
-        &self,
-        mid: Mid,
-        definition: ReportDefinition,
-        now: OffsetDateTime,
-    ) -> Result<Report, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let id = mint(&mut tx, REPORT_PREFIX, 1)
-            .await?
-            .pop()
-            .expect("one id was minted");
-        sqlx::query(
-            "INSERT INTO crm_reports (id, mid, name, object, logic, created_at, modified_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.to_string())
-        .bind(mid.get())
-        .bind(&definition.name)
-        .bind(definition.object.name())
-        .bind(definition.filter.logic().name())
-        .bind(to_millis(now))
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
-        write_conditions(&mut tx, id, &definition.filter).await?;
-        tx.commit().await?;
-        Ok(Report {
-            id,
-            name: definition.name,
-            object: definition.object,
-            filter: definition.filter,
-            created_at: now,
-            modified_at: now,
-        })
-    }
-
-    async fn get_report(&self, mid: Mid, id: SalesforceId) -> Result<Option<Report>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        load(&mut conn, mid, id).await
-    }
-
-    async fn list_reports(&self, mid: Mid, slice: Slice) -> Result<Page<Report>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM crm_reports WHERE mid = $1")
-            .bind(mid.get())
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM crm_reports WHERE mid = $1 ORDER BY id LIMIT $2 OFFSET $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mid.get())
-            .bind(i64::from(slice.limit))
-            .bind(i64::try_from(slice.offset).unwrap_or(i64::MAX))
-            .fetch_all(&mut *conn)
-            .await?;
-        let items = reports(&mut conn, &rows).await?;
-        Ok(Page { count, items })
-    }
-
-    async fn update_report(
-        &self,
-        mid: Mid,
-        id: SalesforceId,
-        definition: ReportDefinition,
-        now: OffsetDateTime,
-    ) -> Result<Option<Report>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let updated = sqlx::query(
-            "UPDATE crm_reports SET name = $1, object = $2, logic = $3, modified_at = $4
-             WHERE mid = $5 AND id = $6",
-        )
-        .bind(&definition.name)
-        .bind(definition.object.name())
-        .bind(definition.filter.logic().name())
-        .bind(to_millis(now))
-        .bind(mid.get())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        write_conditions(&mut tx, id, &definition.filter).await?;
-        let report = load(&mut tx, mid, id).await?;
-        tx.commit().await?;
-        Ok(report)
-    }
-
-    async fn delete_report(&self, mid: Mid, id: SalesforceId) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM crm_reports WHERE mid = $1 AND id = $2")
-            .bind(mid.get())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(deleted == 1)
-    }
 }

@@ -88,6 +88,8 @@ pub enum RowOutcome {
 pub enum RowError {
     #[error("no such record")]
     NotFound,
+    #[error("the record was changed by another request since it was read")]
+    Stale,
     #[error("an Email is required to create a record")]
     EmailRequired,
     #[error("matching on {0} needs an {0} in every row")]
@@ -110,7 +112,8 @@ pub enum RowError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RowTarget {
     Create,
-    Update(SalesforceId),
+    /// The record with this id, if it is still at this version.
+    Update(SalesforceId, i64),
     Match(MatchOn),
 }
 
@@ -168,8 +171,8 @@ struct Existing {
     by_email: HashMap<String, Vec<SalesforceId>>,
     /// Records by folded ExternalId (every ExternalId a row matches on or sets).
     by_external_id: HashMap<String, SalesforceId>,
-    /// Records that rows want to update by id and that exist.
-    ids: HashSet<SalesforceId>,
+    /// Records that rows want to update by id and that exist, with their versions.
+    versions: HashMap<SalesforceId, i64>,
 }
 
 impl Existing {
@@ -188,17 +191,17 @@ impl Existing {
             .iter()
             .filter_map(|(_, changes)| external_key(changes))
             .collect();
-        let ids: HashSet<String> = rows
+        let ids: Vec<String> = rows
             .iter()
             .filter_map(|(target, _)| match target {
-                RowTarget::Update(id) => Some(id.to_string()),
+                RowTarget::Update(id, _) => Some(id.to_string()),
                 _ => None,
             })
             .collect();
         let mut existing = Existing {
             by_email: HashMap::new(),
             by_external_id: HashMap::new(),
-            ids: HashSet::new(),
+            versions: HashMap::new(),
         };
         for (key, id) in lookup(conn, mid, object, MatchOn::Email.key_column(), emails).await? {
             existing.by_email.entry(key).or_default().push(id);
@@ -208,13 +211,31 @@ impl Existing {
             .await?
             .into_iter()
             .collect();
-        existing.ids = lookup(conn, mid, object, "id", ids)
-            .await?
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect();
+        existing.versions = versions(conn, mid, object, &ids).await?;
         Ok(existing)
     }
+}
+
+/// The versions of the records of `object` in `mid` with these ids.
+async fn versions(
+    conn: &mut AnyConnection,
+    mid: Mid,
+    object: CrmObject,
+    ids: &[String],
+) -> Result<HashMap<SalesforceId, i64>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT id, version FROM crm_records WHERE mid = ");
+        sql.bind(mid.get())
+            .push(" AND object = ")
+            .bind(object.name())
+            .push(" AND id IN ")
+            .bind_list(chunk.iter().cloned());
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            found.insert(id_column(&row, "id")?, row.try_get("version")?);
+        }
+    }
+    Ok(found)
 }
 
 /// The folded ExternalId a row sets, if it sets one.
@@ -269,8 +290,11 @@ fn plan_rows(
         .map(|(target, changes)| {
             let plan = match target {
                 RowTarget::Create => Plan::Insert,
-                RowTarget::Update(id) if existing.ids.contains(id) => Plan::Update(*id),
-                RowTarget::Update(_) => return Err(RowError::NotFound),
+                RowTarget::Update(id, version) => match existing.versions.get(id) {
+                    None => return Err(RowError::NotFound),
+                    Some(current) if current != version => return Err(RowError::Stale),
+                    Some(_) => Plan::Update(*id),
+                },
                 RowTarget::Match(MatchOn::Email) => {
                     let key = MatchOn::Email
                         .key(changes)
@@ -442,7 +466,7 @@ async fn update_records(
         let RowOutcome::Updated(id) = outcome else {
             continue;
         };
-        let mut sql = Sql::new("UPDATE crm_records SET modified_at = ");
+        let mut sql = Sql::new("UPDATE crm_records SET version = version + 1, modified_at = ");
         sql.bind(to_millis(now));
         if let Some(email) = &changes.email {
             sql.push(", email = ")

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::records::ObjectRoute;
-use super::wire::{capitalised, record_changes};
+use super::wire::record_changes;
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::auth::Authorized;
 use crate::auth::requirements::CrmWrite;
+use crate::service::crm::{self as service, capitalised};
 use crate::state::AppState;
 
 /// The most records one request may carry.
@@ -66,10 +67,7 @@ pub async fn upsert<O: ObjectRoute>(
             Err(message) => results.push(failed(index, &message)),
         }
     }
-    let outcomes = state
-        .store
-        .upsert_records(auth.mid, O::OBJECT, match_on, rows, state.clock.now())
-        .await?;
+    let outcomes = service::upsert_records(&state, auth.mid, O::OBJECT, match_on, rows).await?;
     let (mut created, mut updated) = (0, 0);
     for (index, outcome) in written.into_iter().zip(outcomes) {
         results[index] = match outcome {

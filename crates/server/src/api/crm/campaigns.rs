@@ -1,42 +1,25 @@
-//! `/crm/v1/campaigns`: campaigns and their members.
+//! `/crm/v1/campaigns`: campaigns (the routes every target has, see `kinds.rs`) and their
+//! member lists.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use herald_domain::crm::TargetRef;
+use axum::routing::{MethodRouter, get};
 use herald_domain::salesforce_id::SalesforceId;
-use herald_store::{Campaign, MembershipChange};
+use herald_store::{Campaign, Campaigns, MembershipChange};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::wire::{
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date, not_found, page_body, path_id, slice, write_error,
-};
-use super::{targets, text};
+use super::kinds::{self, TargetRoute};
+use super::wire::{date, path_id};
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
-use crate::api::query::Params;
 use crate::auth::Authorized;
-use crate::auth::requirements::{CrmRead, CrmWrite};
+use crate::auth::requirements::CrmWrite;
+use crate::service::crm::{self as service, CampaignInput};
 use crate::state::AppState;
 
 /// The most member ids one request may carry.
 const MAX_MEMBER_IDS: usize = 10_000;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/crm/v1/campaigns", get(list).post(create))
-        .route(
-            "/crm/v1/campaigns/{id}",
-            get(read).patch(update).delete(delete),
-        )
-        .route(
-            "/crm/v1/campaigns/{id}/members",
-            get(members).post(add_members).delete(remove_members),
-        )
-        .route("/crm/v1/campaigns/{id}/fields", get(fields))
-}
 
 /// Present-but-null stays distinguishable from absent: `Some(None)` clears.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -47,7 +30,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CampaignBody {
+pub struct CampaignBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
@@ -60,129 +43,32 @@ struct MembersBody {
     ids: Vec<String>,
 }
 
-fn campaign(campaign: Campaign) -> Value {
-    json!({
-        "id": campaign.id,
-        "name": campaign.name,
-        "description": campaign.description,
-        "createdDate": date(campaign.created_at),
-        "modifiedDate": date(campaign.modified_at),
-    })
-}
+impl TargetRoute for Campaigns {
+    const BASE: &'static str = "/crm/v1/campaigns";
+    type Body = CampaignBody;
 
-async fn list(
-    State(state): State<AppState>,
-    auth: Authorized<CrmRead>,
-    params: Params,
-) -> Result<Json<Value>, ApiError> {
-    let page = params.page(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-    let campaigns = state.store.list_campaigns(auth.mid, slice(page)).await?;
-    Ok(Json(page_body(page, campaigns, campaign)))
-}
-
-async fn create(
-    State(state): State<AppState>,
-    auth: Authorized<CrmWrite>,
-    ApiJson(body): ApiJson<CampaignBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let name = body.name.ok_or_else(|| ApiError::BadRequest {
-        errorcode: 10002,
-        message: "Missing field: name".into(),
-    })?;
-    let name = text::name(&name)?;
-    let description = text::description(body.description.flatten().as_deref())?;
-    let created = state
-        .store
-        .create_campaign(auth.mid, &name, description.as_deref(), state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json(campaign(created))))
-}
-
-/// The campaign with its current member count.
-async fn read(
-    State(state): State<AppState>,
-    auth: Authorized<CrmRead>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = path_id(&id)?;
-    let found = state
-        .store
-        .get_campaign(auth.mid, id)
-        .await?
-        .ok_or_else(|| not_found("Campaign", Some(id)))?;
-    let count = state
-        .store
-        .count_members(auth.mid, TargetRef::campaign(id))
-        .await?
-        .unwrap_or_default();
-    let mut body = campaign(found);
-    body["memberCount"] = json!(count);
-    Ok(Json(body))
-}
-
-async fn update(
-    State(state): State<AppState>,
-    auth: Authorized<CrmWrite>,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<CampaignBody>,
-) -> Result<Json<Value>, ApiError> {
-    let id = path_id(&id)?;
-    let existing = state
-        .store
-        .get_campaign(auth.mid, id)
-        .await?
-        .ok_or_else(|| not_found("Campaign", Some(id)))?;
-    let name = match body.name {
-        Some(name) => text::name(&name)?,
-        None => existing.name,
-    };
-    let description = match body.description {
-        Some(description) => text::description(description.as_deref())?,
-        None => existing.description,
-    };
-    let updated = state
-        .store
-        .update_campaign(
-            auth.mid,
-            id,
-            &name,
-            description.as_deref(),
-            state.clock.now(),
-        )
-        .await?
-        .ok_or_else(|| not_found("Campaign", Some(id)))?;
-    Ok(Json(campaign(updated)))
-}
-
-/// Deletes the campaign and its member list; the records stay.
-async fn delete(
-    State(state): State<AppState>,
-    auth: Authorized<CrmWrite>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = path_id(&id)?;
-    if !state.store.delete_campaign(auth.mid, id).await? {
-        return Err(not_found("Campaign", Some(id)));
+    fn input(body: CampaignBody) -> CampaignInput {
+        CampaignInput {
+            name: body.name,
+            description: body.description,
+        }
     }
-    Ok(Json(json!({"id": id, "deleted": true})))
-}
 
-async fn members(
-    State(state): State<AppState>,
-    auth: Authorized<CrmRead>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Json<Value>, ApiError> {
-    let target = TargetRef::campaign(path_id(&id)?);
-    targets::members(&state, auth.mid, target, &params).await
-}
+    fn wire(campaign: Campaign) -> Value {
+        json!({
+            "id": campaign.id,
+            "name": campaign.name,
+            "description": campaign.description,
+            "createdDate": date(campaign.created_at),
+            "modifiedDate": date(campaign.modified_at),
+        })
+    }
 
-async fn fields(
-    State(state): State<AppState>,
-    auth: Authorized<CrmRead>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    targets::fields(&state, auth.mid, TargetRef::campaign(path_id(&id)?)).await
+    fn members_route() -> MethodRouter<AppState> {
+        get(kinds::members::<Campaigns>)
+            .post(add_members)
+            .delete(remove_members)
+    }
 }
 
 /// The ids of a members body, each checked.
@@ -211,12 +97,7 @@ async fn add_members(
     ApiJson(body): ApiJson<MembersBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id)?;
-    let ids = member_ids(&body)?;
-    let change = state
-        .store
-        .add_campaign_members(auth.mid, id, &ids, state.clock.now())
-        .await
-        .map_err(|err| write_error(err, "Campaign", Some(id)))?;
+    let change = service::add_members(&state, auth.mid, id, &member_ids(&body)?).await?;
     Ok(Json(membership(change, "added")))
 }
 
@@ -228,12 +109,7 @@ async fn remove_members(
     ApiJson(body): ApiJson<MembersBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id)?;
-    let ids = member_ids(&body)?;
-    let change = state
-        .store
-        .remove_campaign_members(auth.mid, id, &ids)
-        .await
-        .map_err(|err| write_error(err, "Campaign", Some(id)))?;
+    let change = service::remove_members(&state, auth.mid, id, &member_ids(&body)?).await?;
     Ok(Json(membership(change, "removed")))
 }
 

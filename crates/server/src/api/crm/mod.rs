@@ -5,10 +5,10 @@
 
 mod bulk;
 mod campaigns;
+mod kinds;
 mod records;
 mod reports;
 mod targets;
-mod text;
 mod wire;
 
 use axum::Router;
@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(records::routes::<records::Contacts>("/crm/v1/contacts"))
         .merge(records::routes::<records::Leads>("/crm/v1/leads"))
-        .merge(campaigns::routes())
-        .merge(reports::routes())
+        .merge(kinds::routes::<herald_store::Campaigns>())
+        .merge(kinds::routes::<herald_store::Reports>())
         .merge(targets::routes())
 }

@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use super::bulk;
 use super::wire::{
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, not_found, page_body, path_id, record_body, slice,
-    stored_record, write_error,
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_body, path_id, record_body, slice, stored_record,
 };
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::query::Params;
 use crate::auth::Authorized;
 use crate::auth::requirements::{CrmRead, CrmWrite};
+use crate::service::crm as service;
 use crate::state::AppState;
 
 /// Which object a family of routes serves.
@@ -60,10 +60,8 @@ async fn list<O: ObjectRoute>(
         .map(EmailAddress::parse)
         .transpose()
         .map_err(|err| ApiError::invalid(format!("email: {err}")))?;
-    let records = state
-        .store
-        .list_records(auth.mid, O::OBJECT, email.as_ref(), slice(page))
-        .await?;
+    let records =
+        service::list_records(&state, auth.mid, O::OBJECT, email.as_ref(), slice(page)).await?;
     Ok(Json(page_body(page, records, stored_record)))
 }
 
@@ -73,11 +71,7 @@ async fn create<O: ObjectRoute>(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let changes = record_body(&body)?;
-    let created = state
-        .store
-        .create_record(auth.mid, O::OBJECT, changes, state.clock.now())
-        .await
-        .map_err(|err| write_error(err, O::OBJECT.name(), None))?;
+    let created = service::create_record(&state, auth.mid, O::OBJECT, changes).await?;
     Ok((StatusCode::CREATED, Json(stored_record(created))))
 }
 
@@ -86,12 +80,7 @@ async fn read<O: ObjectRoute>(
     auth: Authorized<CrmRead>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = path_id(&id)?;
-    let record = state
-        .store
-        .get_record(auth.mid, O::OBJECT, id)
-        .await?
-        .ok_or_else(|| not_found(O::OBJECT.name(), Some(id)))?;
+    let record = service::read_record(&state, auth.mid, O::OBJECT, path_id(&id)?).await?;
     Ok(Json(stored_record(record)))
 }
 
@@ -104,11 +93,7 @@ async fn update<O: ObjectRoute>(
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id)?;
     let changes = record_body(&body)?;
-    let updated = state
-        .store
-        .update_record(auth.mid, O::OBJECT, id, changes, state.clock.now())
-        .await
-        .map_err(|err| write_error(err, O::OBJECT.name(), Some(id)))?;
+    let updated = service::update_record(&state, auth.mid, O::OBJECT, id, changes).await?;
     Ok(Json(stored_record(updated)))
 }
 
@@ -118,8 +103,6 @@ async fn delete<O: ObjectRoute>(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id)?;
-    if !state.store.delete_record(auth.mid, O::OBJECT, id).await? {
-        return Err(not_found(O::OBJECT.name(), Some(id)));
-    }
+    service::delete_record(&state, auth.mid, O::OBJECT, id).await?;
     Ok(Json(json!({"id": id, "deleted": true})))
 }

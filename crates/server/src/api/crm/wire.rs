@@ -3,7 +3,7 @@
 use herald_domain::crm::{CrmRecord, FieldInput, RecordChanges, StandardField};
 use herald_domain::paging::PageRequest;
 use herald_domain::salesforce_id::SalesforceId;
-use herald_store::{CrmWriteError, Page, RowError, Slice, StoredRecord};
+use herald_store::{Page, Slice, StoredRecord};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -113,35 +113,4 @@ pub fn record_body(body: &Value) -> Result<RecordChanges, ApiError> {
         });
     };
     record_changes(fields).map_err(ApiError::invalid)
-}
-
-/// A refused record write, as an API error. `object` names what was not found.
-pub fn write_error(err: CrmWriteError, object: &str, id: Option<SalesforceId>) -> ApiError {
-    match err {
-        CrmWriteError::NotFound => not_found(object, id),
-        CrmWriteError::Row(RowError::ExternalIdTaken) => {
-            ApiError::Conflict(format!("Another {object} has this ExternalId"))
-        }
-        CrmWriteError::Row(RowError::NotFound) => not_found(object, id),
-        CrmWriteError::Row(other) => ApiError::invalid(capitalised(&other.to_string())),
-        CrmWriteError::UnknownRecords(_) => ApiError::invalid(capitalised(&err.to_string())),
-        CrmWriteError::Store(err) => err.into(),
-    }
-}
-
-/// The 404 for an object that does not exist in this account.
-pub fn not_found(object: &str, id: Option<SalesforceId>) -> ApiError {
-    match id {
-        Some(id) => ApiError::NotFound(format!("No {object} has the Id {id}")),
-        None => ApiError::NotFound(format!("No such {object}")),
-    }
-}
-
-/// `text` with its first letter in upper case (store messages start in lower case).
-pub fn capitalised(text: &str) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
-    }
 }

@@ -32,7 +32,7 @@ use herald_domain::clock::Clock;
 use herald_domain::crm::CrmObject;
 use herald_domain::mid::Mid;
 use herald_domain::salesforce_id::SalesforceId;
-use herald_store::{MatchOn, Store, StoreError};
+use herald_store::{Campaigns, MatchOn, Store, StoreError};
 use tokio::sync::mpsc;
 
 pub use header::HeaderError;
@@ -111,7 +111,7 @@ pub async fn import(
     })?;
     let mid = account(store.as_ref(), request.mid).await?;
     if let Some(campaign) = request.campaign
-        && store.get_campaign(mid, campaign).await?.is_none()
+        && store.get_target(Campaigns, mid, campaign).await?.is_none()
     {
         return Err(ImportError::UnknownCampaign { campaign, mid });
     }

@@ -2,7 +2,7 @@
 
 use herald_domain::header_text::header_safe;
 
-use crate::api::error::ApiError;
+use crate::service::{Error, Result};
 
 /// The longest campaign or report name, in characters (Salesforce's campaign limit).
 const MAX_NAME: usize = 80;
@@ -10,14 +10,14 @@ const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 1000;
 
 /// A name: trimmed, not empty, at most 80 characters, no line breaks or control characters.
-pub fn name(text: &str) -> Result<String, ApiError> {
+pub fn name(text: &str) -> Result<String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(ApiError::invalid("name cannot be empty"));
+        return Err(Error::invalid("name cannot be empty"));
     }
-    header_safe(text).map_err(|err| ApiError::invalid(format!("name: {err}")))?;
+    header_safe(text).map_err(|err| Error::invalid(format!("name: {err}")))?;
     if text.chars().count() > MAX_NAME {
-        return Err(ApiError::invalid(format!(
+        return Err(Error::invalid(format!(
             "name: at most {MAX_NAME} characters"
         )));
     }
@@ -25,7 +25,7 @@ pub fn name(text: &str) -> Result<String, ApiError> {
 }
 
 /// A description: trimmed, at most 1000 characters, line breaks allowed; blank is none.
-pub fn description(text: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn description(text: Option<&str>) -> Result<Option<String>> {
     let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
@@ -33,12 +33,12 @@ pub fn description(text: Option<&str>) -> Result<Option<String>, ApiError> {
         .chars()
         .find(|&c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
     {
-        return Err(ApiError::invalid(format!(
+        return Err(Error::invalid(format!(
             "description: control characters are not allowed, found {control:?}"
         )));
     }
     if text.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::invalid(format!(
+        return Err(Error::invalid(format!(
             "description: at most {MAX_DESCRIPTION} characters"
         )));
     }
