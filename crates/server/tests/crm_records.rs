@@ -427,27 +427,9 @@ async fn two_concurrent_patches_never_lose_one_silently(app: TestApp) {
             (first, &one, "FirstName", &first_name),
             (second, &other, "LastName", &last_name),
         ] {
-            match status {
-                // A PATCH answered 200 is in the stored record, whatever ran beside it.
-                200 => assert_eq!(now[key], json!(value), "round {round}: {now}"),
-                409 => {
-                    refused += 1;
-                    assert_eq!(body["errorcode"], 10006, "{body}");
-                    assert!(
-                        body["message"]
-                            .as_str()
-                            .unwrap()
-                            .contains("changed by another request"),
-                        "{body}"
-                    );
-                    assert_ne!(
-                        now[key],
-                        json!(value),
-                        "round {round}: a refused PATCH wrote"
-                    );
-                }
-                other => panic!("round {round}: {other} {body}"),
-            }
+            refused += usize::from(common::check_concurrent_write(
+                round, status, body, &now[key], value,
+            ));
         }
         assert!(first == 200 || second == 200, "round {round}: both refused");
     }

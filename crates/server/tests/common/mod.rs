@@ -193,3 +193,39 @@ pub async fn json_body(response: reqwest::Response) -> Value {
     );
     response.json().await.unwrap()
 }
+
+/// One write of a round of two concurrent updates of different fields of one object:
+/// answered 200, its value is what is stored now (whatever ran beside it); refused, it is
+/// a 409 stale (errorcode 10006) and its value was not written. Returns whether it was
+/// refused.
+pub fn check_concurrent_write(
+    round: usize,
+    status: u16,
+    body: &Value,
+    stored: &Value,
+    value: &str,
+) -> bool {
+    match status {
+        200 => {
+            assert_eq!(stored, &json!(value), "round {round}: {stored}");
+            false
+        }
+        409 => {
+            assert_eq!(body["errorcode"], 10006, "{body}");
+            assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("changed by another request"),
+                "{body}"
+            );
+            assert_ne!(
+                stored,
+                &json!(value),
+                "round {round}: a refused write wrote"
+            );
+            true
+        }
+        other => panic!("round {round}: {other} {body}"),
+    }
+}
