@@ -260,9 +260,11 @@ impl Sources {
             _ => Err(format!("{v:?} is not one of: text, json")),
         })?;
         let smtp_relay = self.parse("smtp_relay", Vec::new(), |v| {
+            if v.is_empty() {
+                return Ok(Vec::new());
+            }
             v.split(',')
                 .map(str::trim)
-                .filter(|relay| !relay.is_empty())
                 .enumerate()
                 .map(|(n, relay)| {
                     Relay::parse(relay)
